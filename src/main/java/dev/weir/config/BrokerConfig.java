@@ -1,0 +1,222 @@
+package dev.weir.config;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+
+/**
+ * The broker's settings: every key with its type, default, lower bound and documentation, kept side by
+ * side. Keys use Apache Kafka's names where Kafka has one. Immutable and thread-safe once built.
+ */
+public final class BrokerConfig {
+    public static final String NODE_ID = "node.id";
+    public static final String LISTENERS = "listeners";
+    public static final String ADVERTISED_LISTENERS = "advertised.listeners";
+    public static final String LOG_DIRS = "log.dirs";
+    public static final String LOG_DIR = "log.dir";
+    public static final String NUM_PARTITIONS = "num.partitions";
+    public static final String DEFAULT_REPLICATION_FACTOR = "default.replication.factor";
+    public static final String AUTO_CREATE_TOPICS_ENABLE = "auto.create.topics.enable";
+    public static final String DELETE_TOPIC_ENABLE = "delete.topic.enable";
+    public static final String MESSAGE_MAX_BYTES = "message.max.bytes";
+    public static final String SOCKET_REQUEST_MAX_BYTES = "socket.request.max.bytes";
+    public static final String NUM_NETWORK_THREADS = "num.network.threads";
+    public static final String NUM_IO_THREADS = "num.io.threads";
+    public static final String MAX_CONNECTIONS = "max.connections";
+    public static final String LOG_RETENTION_HOURS = "log.retention.hours";
+    public static final String LOG_RETENTION_MS = "log.retention.ms";
+    public static final String LOG_RETENTION_BYTES = "log.retention.bytes";
+    public static final String LOG_CLEANUP_POLICY = "log.cleanup.policy";
+    public static final String LOG_MESSAGE_TIMESTAMP_TYPE = "log.message.timestamp.type";
+    public static final String LOG_MESSAGE_TIMESTAMP_BEFORE_MAX_MS = "log.message.timestamp.before.max.ms";
+    public static final String LOG_MESSAGE_TIMESTAMP_AFTER_MAX_MS = "log.message.timestamp.after.max.ms";
+    public static final String MAX_PARTITIONS_PER_TOPIC = "max.partitions.per.topic";
+    public static final String MAX_PARTITIONS = "max.partitions";
+    public static final String CONNECTION_MAX_INFLIGHT_REQUESTS = "connection.max.inflight.requests";
+    public static final String WAL_OBJECT_MAX_BYTES = "wal.object.max.bytes";
+    public static final String WAL_OBJECT_MAX_AGE_MS = "wal.object.max.age.ms";
+    public static final String WAL_MAX_PENDING_BYTES = "wal.max.pending.bytes";
+    public static final String FETCH_MAX_WAIT_MS_LIMIT = "fetch.max.wait.ms.limit";
+    public static final String TAIL_INDEX_MAX_BATCHES = "tail.index.max.batches.per.partition";
+
+    public static final ConfigDef DEFINITION = new ConfigDef()
+        .define(NODE_ID, Type.INT, 0, Range.between(0, Integer.MAX_VALUE), Importance.HIGH,
+            "The id this broker reports in Metadata as leader of every partition.")
+        .define(LISTENERS, Type.LIST, "PLAINTEXT://127.0.0.1:9092", Importance.HIGH,
+            "Where the broker listens, as NAME://host:port. Only the PLAINTEXT listener is implemented.")
+        .define(ADVERTISED_LISTENERS, Type.LIST, null, Importance.HIGH,
+            "The address given to clients in Metadata; defaults to the listener itself.")
+        .define(LOG_DIRS, Type.LIST, null, Importance.HIGH,
+            "The data directory (one). Defaults to log.dir.")
+        .define(LOG_DIR, Type.STRING, "weir-data", Importance.HIGH,
+            "The data directory used when log.dirs is not set, relative to the working directory.")
+        .define(NUM_PARTITIONS, Type.INT, 1, Range.between(1, 100_000), Importance.MEDIUM,
+            "Partitions of a topic created without a partition count.")
+        .define(DEFAULT_REPLICATION_FACTOR, Type.SHORT, (short) 1, Range.between(1, 1), Importance.MEDIUM,
+            "Replication factor of a topic created without one. Durability comes from fsync, so it is 1.")
+        .define(AUTO_CREATE_TOPICS_ENABLE, Type.BOOLEAN, true, Importance.MEDIUM,
+            "Create a topic when a client asks Metadata for one that does not exist.")
+        .define(DELETE_TOPIC_ENABLE, Type.BOOLEAN, true, Importance.MEDIUM,
+            "Allow DeleteTopics.")
+        .define(MESSAGE_MAX_BYTES, Type.INT, 1048588, Range.atLeast(1024), Importance.HIGH,
+            "The largest record batch a producer may send (topic override: max.message.bytes).")
+        .define(SOCKET_REQUEST_MAX_BYTES, Type.INT, 104857600, Range.atLeast(1024), Importance.HIGH,
+            "The largest request frame; a larger frame closes its connection.")
+        .define(NUM_NETWORK_THREADS, Type.INT, 3, Range.between(1, 256), Importance.LOW,
+            "Event-loop threads that read and write sockets.")
+        .define(NUM_IO_THREADS, Type.INT, 8, Range.between(1, 256), Importance.LOW,
+            "Threads that read stored batches and run metadata requests.")
+        .define(MAX_CONNECTIONS, Type.INT, 10_000, Range.atLeast(1), Importance.MEDIUM,
+            "Connections the broker accepts at once; further connections are closed.")
+        .define(LOG_RETENTION_HOURS, Type.INT, 168, Importance.HIGH,
+            "Default retention in hours (retention.ms of topics), used when log.retention.ms is not set.")
+        .define(LOG_RETENTION_MS, Type.LONG, null, Importance.HIGH,
+            "Default retention in milliseconds (-1: forever); overrides log.retention.hours.")
+        .define(LOG_RETENTION_BYTES, Type.LONG, -1L, Importance.HIGH,
+            "Default retention.bytes of a partition (-1: no limit).")
+        .define(LOG_CLEANUP_POLICY, Type.LIST, "delete", ConfigDef.ValidList.in("delete", "compact"), Importance.MEDIUM,
+            "Default cleanup.policy of topics.")
+        .define(LOG_MESSAGE_TIMESTAMP_TYPE, Type.STRING, "CreateTime",
+            ConfigDef.ValidString.in("CreateTime", "LogAppendTime"), Importance.MEDIUM,
+            "Default message.timestamp.type of topics.")
+        .define(LOG_MESSAGE_TIMESTAMP_BEFORE_MAX_MS, Type.LONG, Long.MAX_VALUE, Range.atLeast(0), Importance.MEDIUM,
+            "Default message.timestamp.before.max.ms of topics.")
+        .define(LOG_MESSAGE_TIMESTAMP_AFTER_MAX_MS, Type.LONG, 3_600_000L, Range.atLeast(0), Importance.MEDIUM,
+            "Default message.timestamp.after.max.ms of topics.")
+        .define(MAX_PARTITIONS_PER_TOPIC, Type.INT, 10_000, Range.between(1, 1_000_000), Importance.MEDIUM,
+            "The most partitions one topic may have; CreateTopics and CreatePartitions above it get INVALID_PARTITIONS.")
+        .define(MAX_PARTITIONS, Type.INT, 100_000, Range.between(1, 10_000_000), Importance.MEDIUM,
+            "The most partitions the broker holds in all; a request above it gets INVALID_PARTITIONS.")
+        .define(CONNECTION_MAX_INFLIGHT_REQUESTS, Type.INT, 32, Range.between(1, 1024), Importance.LOW,
+            "Requests one connection may have in progress; the broker stops reading that socket beyond it.")
+        .define(WAL_OBJECT_MAX_BYTES, Type.INT, 8 * 1024 * 1024, Range.between(64 * 1024, 512 * 1024 * 1024),
+            Importance.MEDIUM, "A WAL object is sealed when it reaches this size.")
+        .define(WAL_OBJECT_MAX_AGE_MS, Type.INT, 2, Range.between(0, 10_000), Importance.MEDIUM,
+            "A WAL object is sealed at most this long after its first batch arrived (0: as soon as the writer is free).")
+        .define(WAL_MAX_PENDING_BYTES, Type.LONG, 256L * 1024 * 1024, Range.atLeast(1024 * 1024), Importance.MEDIUM,
+            "Produced bytes that may wait for their WAL object; beyond it produce requests wait (back-pressure).")
+        .define(FETCH_MAX_WAIT_MS_LIMIT, Type.INT, 30_000, Range.between(0, 600_000), Importance.LOW,
+            "The longest a fetch is held for max.wait.ms, whatever the client asks.")
+        .define(TAIL_INDEX_MAX_BATCHES, Type.INT, 8192, Range.between(16, 1_000_000), Importance.LOW,
+            "Recent batch locations kept in memory per partition; older ones are read from the index database.");
+
+    private final Map<String, Object> values;
+    private final Map<String, String> explicit;
+
+    private BrokerConfig(Map<String, Object> values, Map<String, String> explicit) {
+        this.values = values;
+        this.explicit = explicit;
+    }
+
+    /** Validates the given settings; throws {@link InvalidConfigException} naming the first bad key. */
+    public static BrokerConfig of(Map<String, String> settings) {
+        Map<String, String> explicit = new TreeMap<>(settings);
+        for (String key : explicit.keySet()) {
+            if (!DEFINITION.names().contains(key)) {
+                throw new InvalidConfigException(key, "unknown configuration key");
+            }
+        }
+        Map<String, Object> parsed;
+        try {
+            parsed = DEFINITION.parse(explicit);
+        } catch (org.apache.kafka.common.config.ConfigException e) {
+            throw new InvalidConfigException(e.getMessage());
+        }
+        BrokerConfig config = new BrokerConfig(parsed, explicit);
+        config.listener();
+        config.advertisedListener();
+        List<String> dirs = config.list(LOG_DIRS);
+        if (dirs != null && dirs.size() != 1) {
+            throw new InvalidConfigException(LOG_DIRS, "exactly one data directory is supported, got " + dirs);
+        }
+        return config;
+    }
+
+    public static BrokerConfig defaults() {
+        return of(Map.of());
+    }
+
+    public int nodeId() {
+        return (Integer) values.get(NODE_ID);
+    }
+
+    public Listener listener() {
+        List<String> listeners = list(LISTENERS);
+        if (listeners.size() != 1) {
+            throw new InvalidConfigException(LISTENERS, "exactly one listener is supported, got " + listeners);
+        }
+        return Listener.parse(LISTENERS, listeners.get(0));
+    }
+
+    public Listener advertisedListener() {
+        List<String> advertised = list(ADVERTISED_LISTENERS);
+        if (advertised == null) {
+            return listener();
+        }
+        if (advertised.size() != 1) {
+            throw new InvalidConfigException(ADVERTISED_LISTENERS, "exactly one listener is supported, got " + advertised);
+        }
+        Listener parsed = Listener.parse(ADVERTISED_LISTENERS, advertised.get(0));
+        if (parsed.host().isEmpty() || parsed.host().equals("0.0.0.0") || parsed.port() == 0) {
+            throw new InvalidConfigException(ADVERTISED_LISTENERS, "must name a reachable host and port: " + advertised.get(0));
+        }
+        return parsed;
+    }
+
+    public Path dataDir() {
+        List<String> dirs = list(LOG_DIRS);
+        return Path.of(dirs != null ? dirs.get(0) : string(LOG_DIR)).toAbsolutePath().normalize();
+    }
+
+    public long defaultRetentionMs() {
+        Object ms = values.get(LOG_RETENTION_MS);
+        return ms != null ? (Long) ms : (Integer) values.get(LOG_RETENTION_HOURS) * 3_600_000L;
+    }
+
+    public Object value(String key) {
+        return values.get(key);
+    }
+
+    public int getInt(String key) {
+        return (Integer) values.get(key);
+    }
+
+    public long getLong(String key) {
+        return (Long) values.get(key);
+    }
+
+    public boolean getBoolean(String key) {
+        return (Boolean) values.get(key);
+    }
+
+    public String string(String key) {
+        return (String) values.get(key);
+    }
+
+    @SuppressWarnings("unchecked")
+    public List<String> list(String key) {
+        return (List<String>) values.get(key);
+    }
+
+    /** The value as it would be written in a properties file, or null when unset and without default. */
+    public String valueAsString(String key) {
+        Object value = values.get(key);
+        if (value == null) {
+            return null;
+        }
+        if (value instanceof List<?> list) {
+            return String.join(",", list.stream().map(String::valueOf).toList());
+        }
+        return String.valueOf(value);
+    }
+
+    /** Whether the key was set by the operator (file or environment) rather than left at its default. */
+    public boolean isExplicit(String key) {
+        return explicit.containsKey(key);
+    }
+}

@@ -1,0 +1,29 @@
+package dev.weir.handler;
+
+import dev.weir.config.BrokerConfig;
+import dev.weir.config.Listener;
+import dev.weir.log.Log;
+import dev.weir.metadata.MetadataStore;
+import dev.weir.topics.TopicService;
+import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Supplier;
+
+/**
+ * What the handlers share: settings, the topic service, the log, the metadata store, the I/O
+ * executor for blocking work, the clock, and this node's identity as clients see it.
+ */
+public record BrokerContext(BrokerConfig config, TopicService topics, Log log, MetadataStore metadata, Executor io,
+                            Clock clock, int nodeId, String clusterId, Listener advertised) {
+    /** Runs blocking work on the I/O executor, mapping Weir's internal failures to Kafka exceptions. */
+    public <T> CompletableFuture<T> onIo(Supplier<T> work) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return work.get();
+            } catch (RuntimeException e) {
+                throw ErrorTranslator.toApiException(e);
+            }
+        }, io);
+    }
+}

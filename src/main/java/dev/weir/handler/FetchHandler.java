@@ -1,0 +1,150 @@
+package dev.weir.handler;
+
+import dev.weir.config.BrokerConfig;
+import dev.weir.log.Log;
+import dev.weir.log.ReadResult;
+import dev.weir.metadata.PartitionKey;
+import dev.weir.metadata.PartitionOffsets;
+import dev.weir.protocol.Handler;
+import dev.weir.protocol.RequestScope;
+import dev.weir.topics.Topic;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchRequestData.FetchPartition;
+import org.apache.kafka.common.message.FetchRequestData.FetchTopic;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.FetchResponseData.FetchableTopicResponse;
+import org.apache.kafka.common.message.FetchResponseData.PartitionData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.FetchResponse;
+
+/**
+ * Fetch: reads each requested partition from its fetch offset, within the partition's and the
+ * request's byte limits (the first batch found is returned whole even when it is larger, so a
+ * consumer always makes progress). When fewer than {@code min.bytes} are available and nothing went
+ * wrong, the fetch waits up to {@code max.wait.ms} for a commit to one of its partitions and reads
+ * again (long polling). Fetch sessions are not kept: every response has session id 0, which tells
+ * clients to send full requests. Reads run on the I/O executor.
+ */
+public final class FetchHandler implements Handler<FetchRequest> {
+    private final BrokerContext broker;
+
+    public FetchHandler(BrokerContext broker) {
+        this.broker = broker;
+    }
+
+    /** One requested partition, resolved; {@code topic} is null when unknown. */
+    private record Wanted(PartitionData response, Topic topic, FetchPartition request) {
+    }
+
+    @Override
+    public CompletableFuture<AbstractResponse> handle(RequestScope scope, FetchRequest request) {
+        FetchRequestData data = request.data();
+        if (data.sessionId() != 0) {
+            return CompletableFuture.completedFuture(FetchResponse.of(sessionError(Errors.FETCH_SESSION_ID_NOT_FOUND)));
+        }
+        if (data.sessionEpoch() != 0 && data.sessionEpoch() != -1) {
+            return CompletableFuture.completedFuture(FetchResponse.of(sessionError(Errors.INVALID_FETCH_SESSION_EPOCH)));
+        }
+        FetchResponseData response = new FetchResponseData().setErrorCode((short) 0).setSessionId(0);
+        List<Wanted> wanted = resolve(scope, data, response);
+        long maxWaitMs = Math.max(0, Math.min(data.maxWaitMs(), broker.config().getInt(BrokerConfig.FETCH_MAX_WAIT_MS_LIMIT)));
+        int maxBytes = scope.apiVersion() >= 3 ? Math.max(0, data.maxBytes()) : Integer.MAX_VALUE;
+        boolean readCommitted = data.isolationLevel() == IsolationLevel.READ_COMMITTED.id();
+        return broker.onIo(() -> readAll(wanted, maxBytes, readCommitted)).thenCompose(read -> {
+            boolean enough = read.bytes >= data.minBytes() || read.failed || maxWaitMs == 0 || wanted.isEmpty();
+            if (enough) {
+                return CompletableFuture.completedFuture(FetchResponse.of(response));
+            }
+            List<PartitionKey> keys = wanted.stream().filter(w -> w.topic != null)
+                .map(w -> w.topic.partition(w.request.partition())).toList();
+            long remainingMs = Math.max(0, scope.receivedMs() + maxWaitMs - broker.clock().millis());
+            return broker.log().awaitCommit(keys, remainingMs)
+                .thenCompose(woken -> broker.onIo(() -> readAll(wanted, maxBytes, readCommitted)))
+                .thenApply(reread -> FetchResponse.of(response));
+        });
+    }
+
+    private static FetchResponseData sessionError(Errors error) {
+        return new FetchResponseData().setErrorCode(error.code()).setSessionId(0);
+    }
+
+    private List<Wanted> resolve(RequestScope scope, FetchRequestData data, FetchResponseData response) {
+        boolean byId = scope.apiVersion() >= 13;
+        List<Wanted> wanted = new ArrayList<>();
+        for (FetchTopic fetchTopic : data.topics()) {
+            Optional<Topic> topic = byId ? broker.topics().byId(fetchTopic.topicId()) : broker.topics().byName(fetchTopic.topic());
+            FetchableTopicResponse topicResponse = new FetchableTopicResponse().setTopic(fetchTopic.topic())
+                .setTopicId(fetchTopic.topicId());
+            response.responses().add(topicResponse);
+            for (FetchPartition partition : fetchTopic.partitions()) {
+                PartitionData partitionResponse = new PartitionData().setPartitionIndex(partition.partition())
+                    .setHighWatermark(-1).setLastStableOffset(-1).setLogStartOffset(-1).setRecords(MemoryRecords.EMPTY);
+                topicResponse.partitions().add(partitionResponse);
+                Errors error = Errors.NONE;
+                if (topic.isEmpty()) {
+                    error = byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION;
+                } else if (!topic.get().hasPartition(partition.partition())) {
+                    error = Errors.UNKNOWN_TOPIC_OR_PARTITION;
+                } else if (partition.currentLeaderEpoch() > Log.LEADER_EPOCH) {
+                    error = Errors.UNKNOWN_LEADER_EPOCH;
+                } else if (partition.currentLeaderEpoch() >= 0 && partition.currentLeaderEpoch() < Log.LEADER_EPOCH) {
+                    error = Errors.FENCED_LEADER_EPOCH;
+                }
+                partitionResponse.setErrorCode(error.code());
+                wanted.add(new Wanted(partitionResponse, error == Errors.NONE ? topic.get() : null, partition));
+            }
+        }
+        return wanted;
+    }
+
+    private record ReadTotals(long bytes, boolean failed) {
+    }
+
+    private ReadTotals readAll(List<Wanted> wanted, int maxBytes, boolean readCommitted) {
+        long bytes = 0;
+        boolean failed = false;
+        for (Wanted partition : wanted) {
+            if (partition.topic == null) {
+                failed = true;
+                continue;
+            }
+            int remaining = (int) Math.max(0, maxBytes - bytes);
+            int limit = Math.min(partition.request.partitionMaxBytes(), remaining);
+            try {
+                bytes += readOne(partition, limit, bytes == 0, readCommitted);
+                failed |= partition.response.errorCode() != Errors.NONE.code();
+            } catch (RuntimeException e) {
+                partition.response.setErrorCode(ErrorTranslator.toApiError(e).error().code()).setRecords(MemoryRecords.EMPTY);
+                failed = true;
+            }
+        }
+        return new ReadTotals(bytes, failed);
+    }
+
+    private int readOne(Wanted partition, int limit, boolean minOneBatch, boolean readCommitted) {
+        PartitionKey key = partition.topic.partition(partition.request.partition());
+        PartitionOffsets offsets = broker.log().offsets(key);
+        long fetchOffset = partition.request.fetchOffset();
+        PartitionData response = partition.response;
+        response.setHighWatermark(offsets.nextOffset()).setLastStableOffset(offsets.nextOffset())
+            .setLogStartOffset(offsets.logStartOffset())
+            .setAbortedTransactions(readCommitted ? new ArrayList<>() : null);
+        if (fetchOffset < offsets.logStartOffset() || fetchOffset > offsets.nextOffset()) {
+            response.setErrorCode(Errors.OFFSET_OUT_OF_RANGE.code()).setRecords(MemoryRecords.EMPTY);
+            return 0;
+        }
+        ReadResult read = broker.log().read(key, fetchOffset, Math.max(0, limit), minOneBatch);
+        response.setErrorCode(Errors.NONE.code()).setRecords(read.records())
+            .setHighWatermark(read.highWatermark()).setLastStableOffset(read.highWatermark())
+            .setLogStartOffset(read.logStartOffset());
+        return read.records().sizeInBytes();
+    }
+}

@@ -1,0 +1,100 @@
+package dev.weir.handler;
+
+import dev.weir.log.BatchValidator;
+import dev.weir.log.InvalidBatchException;
+import dev.weir.log.ValidatedBatch;
+import dev.weir.metadata.AppendOutcome;
+import dev.weir.protocol.Handler;
+import dev.weir.protocol.RequestScope;
+import dev.weir.topics.Topic;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.message.ProduceRequestData.PartitionProduceData;
+import org.apache.kafka.common.message.ProduceRequestData.TopicProduceData;
+import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
+import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.ProduceRequest;
+import org.apache.kafka.common.requests.ProduceResponse;
+
+/**
+ * Produce: validates each partition's batch on the calling thread (so a connection's batches reach
+ * the WAL in the order they were sent), appends the valid ones, and answers once every append is
+ * committed and durable. A bad batch or unknown partition fails only its own partition. With acks=0
+ * the batches are appended and no response is sent.
+ */
+public final class ProduceHandler implements Handler<ProduceRequest> {
+    private final BrokerContext broker;
+
+    public ProduceHandler(BrokerContext broker) {
+        this.broker = broker;
+    }
+
+    private record PendingPartition(TopicProduceResponse topic, PartitionProduceResponse response,
+                                    CompletableFuture<AppendOutcome> outcome, long logAppendTimeMs) {
+    }
+
+    @Override
+    public CompletableFuture<AbstractResponse> handle(RequestScope scope, ProduceRequest request) {
+        short acks = request.acks();
+        if (acks != 0 && acks != 1 && acks != -1) {
+            return CompletableFuture.completedFuture(request.getErrorResponse(0, Errors.INVALID_REQUIRED_ACKS.exception()));
+        }
+        if (request.transactionalId() != null) {
+            return CompletableFuture.completedFuture(request.getErrorResponse(0,
+                Errors.TRANSACTIONAL_ID_NOT_FOUND.exception("Transactions are not supported by this broker yet.")));
+        }
+        long nowMs = broker.clock().millis();
+        ProduceResponseData data = new ProduceResponseData();
+        List<PendingPartition> pending = new ArrayList<>();
+        for (TopicProduceData topicData : request.data().topicData()) {
+            TopicProduceResponse topicResponse = new TopicProduceResponse().setName(topicData.name())
+                .setTopicId(topicData.topicId());
+            data.responses().add(topicResponse);
+            Optional<Topic> topic = scope.apiVersion() >= 13 ? broker.topics().byId(topicData.topicId())
+                : broker.topics().byName(topicData.name());
+            Errors unknown = scope.apiVersion() >= 13 ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION;
+            for (PartitionProduceData partition : topicData.partitionData()) {
+                PartitionProduceResponse response = new PartitionProduceResponse().setIndex(partition.index())
+                    .setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1);
+                topicResponse.partitionResponses().add(response);
+                if (topic.isEmpty() || !topic.get().hasPartition(partition.index())) {
+                    response.setErrorCode((topic.isEmpty() ? unknown : Errors.UNKNOWN_TOPIC_OR_PARTITION).code());
+                    continue;
+                }
+                try {
+                    ValidatedBatch batch = validate(topic.get(), partition, nowMs);
+                    CompletableFuture<AppendOutcome> outcome = broker.log().append(topic.get().partition(partition.index()), batch);
+                    pending.add(new PendingPartition(topicResponse, response, outcome, batch.logAppendTimeMs()));
+                } catch (InvalidBatchException e) {
+                    response.setErrorCode(e.error().code()).setErrorMessage(e.getMessage());
+                }
+            }
+        }
+        if (acks == 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<?>[] outcomes = pending.stream().map(PendingPartition::outcome).toArray(CompletableFuture[]::new);
+        return CompletableFuture.allOf(outcomes).thenApply(ignored -> {
+            for (PendingPartition partition : pending) {
+                AppendOutcome outcome = partition.outcome.join();
+                partition.response.setErrorCode(outcome.error().code()).setErrorMessage(outcome.message())
+                    .setBaseOffset(outcome.baseOffset()).setLogStartOffset(outcome.logStartOffset())
+                    .setLogAppendTimeMs(outcome.error() == Errors.NONE ? partition.logAppendTimeMs : -1);
+            }
+            return new ProduceResponse(data);
+        });
+    }
+
+    private static ValidatedBatch validate(Topic topic, PartitionProduceData partition, long nowMs) {
+        if (!(partition.records() instanceof MemoryRecords records)) {
+            throw new InvalidBatchException(Errors.INVALID_RECORD, "The partition's records are missing.");
+        }
+        return BatchValidator.validate(records, topic.limits(), nowMs);
+    }
+}

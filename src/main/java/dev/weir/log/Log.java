@@ -1,0 +1,301 @@
+package dev.weir.log;
+
+import dev.weir.metadata.AppendOutcome;
+import dev.weir.metadata.BatchLocation;
+import dev.weir.metadata.MetadataStore;
+import dev.weir.metadata.PartitionKey;
+import dev.weir.metadata.PartitionOffsets;
+import dev.weir.storage.ObjectStore;
+import dev.weir.storage.StorageException;
+import java.nio.ByteBuffer;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.MutableRecordBatch;
+import org.apache.kafka.common.record.internal.Record;
+import org.apache.kafka.common.utils.BufferSupplier;
+import org.apache.kafka.common.utils.CloseableIterator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The log of every partition: {@link #append} hands batches to the WAL writer, {@link #read} finds
+ * committed batches (in-memory tail first, then the index database), reads them from the object
+ * store, verifies their CRC and writes their real base offsets in. Fetches wait for commits with
+ * {@link #awaitCommit}. Thread-safe; {@link #read} and the offset look-ups block on I/O and belong
+ * on an I/O thread.
+ */
+public final class Log implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Log.class);
+    /** The leader epoch a single node reports and writes into every batch it serves. */
+    public static final int LEADER_EPOCH = 0;
+    private static final int MAX_BATCHES_PER_READ = 2048;
+
+    private final ObjectStore store;
+    private final MetadataStore metadata;
+    private final Clock clock;
+    private final LogSettings settings;
+    private final ScheduledExecutorService timer;
+    private final Map<PartitionKey, PartitionState> partitions = new ConcurrentHashMap<>();
+    private final Map<PartitionKey, Set<CompletableFuture<Void>>> waiters = new ConcurrentHashMap<>();
+    private final WalWriter writer;
+
+    public Log(ObjectStore store, MetadataStore metadata, Clock clock, LogSettings settings,
+               ScheduledExecutorService timer) {
+        this.store = store;
+        this.metadata = metadata;
+        this.clock = clock;
+        this.settings = settings;
+        this.timer = timer;
+        long firstObjectId = recover();
+        metadata.partitionOffsets().forEach((key, offsets) -> partitions.put(key,
+            new PartitionState(offsets.logStartOffset(), offsets.nextOffset(), settings.tailIndexMaxBatches())));
+        this.writer = new WalWriter(store, metadata, clock, settings.walObjectMaxBytes(), settings.walObjectMaxAgeMs(),
+            firstObjectId, this::committed);
+    }
+
+    /** Deletes objects that were written but never committed (a crash between the two); returns the next id. */
+    private long recover() {
+        Set<String> committed = metadata.committedObjectKeys();
+        long maxId = -1;
+        int deleted = 0;
+        for (String key : store.list(WalWriter.PREFIX)) {
+            long id;
+            try {
+                id = WalWriter.objectId(key);
+            } catch (NumberFormatException e) {
+                LOG.warn("Ignoring unexpected file {} in the WAL directory", key);
+                continue;
+            }
+            maxId = Math.max(maxId, id);
+            if (!committed.contains(key)) {
+                store.delete(key);
+                deleted++;
+            }
+        }
+        for (String key : committed) {
+            maxId = Math.max(maxId, WalWriter.objectId(key));
+        }
+        if (deleted > 0) {
+            LOG.info("Deleted {} WAL objects that were written but never committed (not acknowledged)", deleted);
+        }
+        return maxId + 1;
+    }
+
+    private void committed(List<WalWriter.Committed> batches) {
+        Set<PartitionKey> touched = new java.util.HashSet<>();
+        for (WalWriter.Committed batch : batches) {
+            AppendOutcome outcome = batch.outcome();
+            if (!outcome.tookNewOffsets()) {
+                continue;
+            }
+            PartitionState state = partitions.get(batch.partition());
+            if (state == null) {
+                continue;
+            }
+            state.committed(new BatchLocation(outcome.baseOffset(), outcome.baseOffset() + batch.append().offsetCount() - 1,
+                batch.objectKey(), batch.append().position(), batch.append().size(), batch.append().maxTimestamp()));
+            touched.add(batch.partition());
+        }
+        for (PartitionKey partition : touched) {
+            Set<CompletableFuture<Void>> waiting = waiters.remove(partition);
+            if (waiting != null) {
+                waiting.forEach(future -> future.complete(null));
+            }
+        }
+    }
+
+    public CompletableFuture<AppendOutcome> append(PartitionKey partition, ValidatedBatch batch) {
+        return writer.append(partition, batch);
+    }
+
+    public void partitionsCreated(Uuid topicId, int fromPartition, int toPartition) {
+        for (int partition = fromPartition; partition < toPartition; partition++) {
+            partitions.put(new PartitionKey(topicId, partition), new PartitionState(0, 0, settings.tailIndexMaxBatches()));
+        }
+    }
+
+    public void topicDeleted(Uuid topicId) {
+        partitions.keySet().removeIf(key -> key.topicId().equals(topicId));
+    }
+
+    public PartitionOffsets offsets(PartitionKey partition) {
+        PartitionState state = state(partition);
+        return new PartitionOffsets(state.logStartOffset(), state.highWatermark());
+    }
+
+    private PartitionState state(PartitionKey partition) {
+        PartitionState state = partitions.get(partition);
+        if (state == null) {
+            throw new UnknownPartitionException("Unknown partition " + partition);
+        }
+        return state;
+    }
+
+    /**
+     * Reads committed batches from {@code offset} up to {@code maxBytes}; with {@code minOneBatch} the
+     * first batch is returned even if it alone exceeds the limit. The caller checked the offset range.
+     */
+    public ReadResult read(PartitionKey partition, long offset, int maxBytes, boolean minOneBatch) {
+        PartitionState state = state(partition);
+        long highWatermark = state.highWatermark();
+        long logStartOffset = state.logStartOffset();
+        if (offset >= highWatermark) {
+            return new ReadResult(MemoryRecords.EMPTY, highWatermark, logStartOffset);
+        }
+        int batchLimit = Math.max(1, Math.min(MAX_BATCHES_PER_READ, maxBytes / 64 + 1));
+        List<BatchLocation> located = state.tailFrom(offset, batchLimit);
+        if (located == null) {
+            located = metadata.batchesFrom(partition, offset, batchLimit);
+        }
+        List<BatchLocation> chosen = new ArrayList<>();
+        long bytes = 0;
+        for (BatchLocation batch : located) {
+            if (batch.baseOffset() >= highWatermark) {
+                break;
+            }
+            if (bytes + batch.size() > maxBytes && !(chosen.isEmpty() && minOneBatch)) {
+                break;
+            }
+            chosen.add(batch);
+            bytes += batch.size();
+        }
+        return new ReadResult(readBatches(partition, chosen, (int) bytes), highWatermark, logStartOffset);
+    }
+
+    private MemoryRecords readBatches(PartitionKey partition, List<BatchLocation> batches, int totalBytes) {
+        if (batches.isEmpty()) {
+            return MemoryRecords.EMPTY;
+        }
+        ByteBuffer out = ByteBuffer.allocate(totalBytes);
+        int runStart = 0;
+        for (int i = 1; i <= batches.size(); i++) {
+            BatchLocation first = batches.get(runStart);
+            BatchLocation previous = batches.get(i - 1);
+            boolean runEnds = i == batches.size() || !batches.get(i).objectKey().equals(first.objectKey())
+                || batches.get(i).position() != previous.position() + previous.size();
+            if (runEnds) {
+                int runBytes = (int) (previous.position() + previous.size() - first.position());
+                ByteBuffer run = store.read(first.objectKey(), first.position(), runBytes);
+                for (int j = runStart; j < i; j++) {
+                    BatchLocation batch = batches.get(j);
+                    int at = (int) (batch.position() - first.position());
+                    ByteBuffer one = run.duplicate().position(at).limit(at + batch.size()).slice();
+                    out.put(verifyAndPatch(partition, batch, one));
+                }
+                runStart = i;
+            }
+        }
+        return MemoryRecords.readableRecords(out.flip());
+    }
+
+    /** Checks the stored batch against its index entry and CRC, then writes in its real offsets. */
+    private static ByteBuffer verifyAndPatch(PartitionKey partition, BatchLocation location, ByteBuffer bytes) {
+        MemoryRecords records = MemoryRecords.readableRecords(bytes);
+        MutableRecordBatch batch;
+        try {
+            batch = records.batches().iterator().next();
+        } catch (RuntimeException e) {
+            throw corrupt(partition, location, "unreadable header: " + e.getMessage());
+        }
+        if (batch.sizeInBytes() != location.size() || !batch.isValid()) {
+            throw corrupt(partition, location, "CRC or length mismatch");
+        }
+        if (location.lastOffset() - location.baseOffset() != lastOffsetDelta(batch)) {
+            throw corrupt(partition, location, "offset range differs from the index");
+        }
+        batch.setLastOffset(location.lastOffset());
+        batch.setPartitionLeaderEpoch(LEADER_EPOCH);
+        return bytes;
+    }
+
+    private static StorageException corrupt(PartitionKey partition, BatchLocation location, String why) {
+        String message = "Corrupt batch of " + partition + " at offset " + location.baseOffset() + " in object "
+            + location.objectKey() + " (position " + location.position() + "): " + why;
+        LOG.error(message);
+        return new StorageException(message);
+    }
+
+    /** The first record with timestamp at or after {@code timestamp}, if any. */
+    public Optional<TimestampOffset> offsetForTimestamp(PartitionKey partition, long timestamp) {
+        PartitionState state = state(partition);
+        Optional<BatchLocation> batch = metadata.firstBatchWithTimestampAtLeast(partition, timestamp, state.logStartOffset());
+        return batch.flatMap(found -> findRecord(partition, found, state.logStartOffset(),
+            record -> record.timestamp() >= timestamp));
+    }
+
+    /** The record with the largest timestamp (the first of them), if any. */
+    public Optional<TimestampOffset> maxTimestamp(PartitionKey partition) {
+        PartitionState state = state(partition);
+        Optional<BatchLocation> batch = metadata.batchWithMaxTimestamp(partition, state.logStartOffset());
+        return batch.flatMap(found -> findRecord(partition, found, state.logStartOffset(),
+            record -> record.timestamp() == found.maxTimestamp()));
+    }
+
+    private Optional<TimestampOffset> findRecord(PartitionKey partition, BatchLocation location, long fromOffset,
+                                                 java.util.function.Predicate<Record> wanted) {
+        ByteBuffer bytes = store.read(location.objectKey(), location.position(), location.size());
+        MutableRecordBatch batch = MemoryRecords.readableRecords(verifyAndPatch(partition, location, bytes))
+            .batches().iterator().next();
+        try (CloseableIterator<Record> records = batch.skipKeyValueIterator(BufferSupplier.NO_CACHING)) {
+            while (records.hasNext()) {
+                Record record = records.next();
+                if (record.offset() >= fromOffset && wanted.test(record)) {
+                    return Optional.of(new TimestampOffset(record.timestamp(), record.offset()));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Moves the log start offset to {@code offset} (DeleteRecords); returns the new log start offset. */
+    public synchronized long deleteRecords(PartitionKey partition, long offset) {
+        PartitionState state = state(partition);
+        long newStart = metadata.advanceLogStartOffset(partition, offset);
+        state.logStartMoved(newStart);
+        return newStart;
+    }
+
+    /** Completes when any of the partitions gets a commit, or after {@code timeoutMs}. */
+    public CompletableFuture<Void> awaitCommit(Collection<PartitionKey> keys, long timeoutMs) {
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        for (PartitionKey key : keys) {
+            waiters.computeIfAbsent(key, k -> ConcurrentHashMap.newKeySet()).add(future);
+        }
+        var timeout = timer.schedule(() -> future.complete(null), timeoutMs, TimeUnit.MILLISECONDS);
+        future.whenComplete((ignored, error) -> {
+            timeout.cancel(false);
+            for (PartitionKey key : keys) {
+                Set<CompletableFuture<Void>> waiting = waiters.get(key);
+                if (waiting != null) {
+                    waiting.remove(future);
+                }
+            }
+        });
+        return future;
+    }
+
+    public long nowMs() {
+        return clock.millis();
+    }
+
+    @Override
+    public void close() {
+        writer.close();
+        waiters.values().forEach(set -> set.forEach(future -> future.complete(null)));
+    }
+
+    private static int lastOffsetDelta(MutableRecordBatch batch) {
+        return (int) (batch.lastOffset() - batch.baseOffset());
+    }
+}

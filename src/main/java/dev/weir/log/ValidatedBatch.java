@@ -1,0 +1,14 @@
+package dev.weir.log;
+
+import java.nio.ByteBuffer;
+
+/**
+ * A produced batch that passed validation, with what the index needs from its header. The buffer
+ * holds exactly the batch, its base offset still the producer's placeholder.
+ */
+public record ValidatedBatch(ByteBuffer bytes, int offsetCount, long maxTimestamp, long producerId,
+                             short producerEpoch, int baseSequence, long logAppendTimeMs) {
+    public int sizeInBytes() {
+        return bytes.remaining();
+    }
+}

@@ -1,0 +1,60 @@
+package dev.weir.metadata;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * The metadata database: topics and their configs, the batch index, partition offsets and producer
+ * state. Offsets are assigned here, in {@link #commit}, in one transaction per object. Implementations
+ * are thread-safe; every method may block on I/O and throws {@link MetadataException} on failure.
+ */
+public interface MetadataStore extends AutoCloseable {
+    String clusterId();
+
+    List<TopicRecord> topics();
+
+    /** Creates the topic and its partitions; throws {@link TopicExistsException} if the name is taken. */
+    void createTopic(TopicRecord topic);
+
+    /** Removes the topic, its configs, partitions, batch index rows and producer state. */
+    void deleteTopic(Uuid topicId);
+
+    void addPartitions(Uuid topicId, int newPartitionCount);
+
+    /** Replaces the topic's explicitly set configs. */
+    void replaceTopicConfigs(Uuid topicId, Map<String, String> configs);
+
+    /** The offsets of every partition, read once at start-up. */
+    Map<PartitionKey, PartitionOffsets> partitionOffsets();
+
+    /**
+     * Commits one written object: assigns offsets to its batches in order, checks idempotent-producer
+     * sequences, and records the batches' locations, all in one transaction. A batch that fails its
+     * check gets an error outcome and is not indexed; the others are unaffected.
+     */
+    List<AppendOutcome> commit(String objectKey, long objectSize, List<BatchAppend> batches);
+
+    /** Batches of the partition whose last offset is at or after {@code offset}, in offset order. */
+    List<BatchLocation> batchesFrom(PartitionKey partition, long offset, int maxBatches);
+
+    /** The first batch holding a record with timestamp at or after {@code timestamp}. */
+    Optional<BatchLocation> firstBatchWithTimestampAtLeast(PartitionKey partition, long timestamp, long fromOffset);
+
+    /** The batch holding the partition's largest timestamp (the earliest such batch). */
+    Optional<BatchLocation> batchWithMaxTimestamp(PartitionKey partition, long fromOffset);
+
+    /** Moves the log start offset forward (never back) and drops index rows wholly before it. */
+    long advanceLogStartOffset(PartitionKey partition, long offset);
+
+    /** A producer id never handed out before. */
+    long nextProducerId();
+
+    /** Keys of every committed object. */
+    Set<String> committedObjectKeys();
+
+    @Override
+    void close();
+}

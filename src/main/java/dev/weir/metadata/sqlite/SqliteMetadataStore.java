@@ -1,0 +1,572 @@
+package dev.weir.metadata.sqlite;
+
+import dev.weir.metadata.AppendOutcome;
+import dev.weir.metadata.BatchAppend;
+import dev.weir.metadata.BatchLocation;
+import dev.weir.metadata.MetadataException;
+import dev.weir.metadata.MetadataStore;
+import dev.weir.metadata.PartitionKey;
+import dev.weir.metadata.PartitionOffsets;
+import dev.weir.metadata.ProducerSequences;
+import dev.weir.metadata.TopicExistsException;
+import dev.weir.metadata.TopicRecord;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.protocol.Errors;
+import org.flywaydb.core.Flyway;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * The embedded metadata database of a single node: one SQLite file in WAL mode with
+ * {@code synchronous=FULL}, so a commit is on disk when it returns.
+ *
+ * <p>Only one process may open the file (the data directory is locked by the broker), so this class
+ * keeps the partitions' next offsets and the producers' sequences in memory as the authority and
+ * writes every change through in the same transaction that commits it. Writes are serialised on
+ * this object's monitor; reads use a small pool of read-only connections and run concurrently.
+ */
+public final class SqliteMetadataStore implements MetadataStore {
+    private static final int READ_CONNECTIONS = 4;
+
+    private final Clock clock;
+    private final Connection writer;
+    private final BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READ_CONNECTIONS);
+    private final String clusterId;
+    private final Map<PartitionKey, long[]> offsets = new ConcurrentHashMap<>();
+    private final Map<ProducerKey, ProducerSequences> producers = new HashMap<>();
+
+    private record ProducerKey(long producerId, PartitionKey partition) {
+    }
+
+    public SqliteMetadataStore(Path file, Clock clock) {
+        this.clock = clock;
+        String url = "jdbc:sqlite:" + file.toAbsolutePath();
+        Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration/sqlite")
+            .loggers("slf4j").load().migrate();
+        try {
+            SQLiteConfig config = new SQLiteConfig();
+            config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+            config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+            config.setBusyTimeout(30_000);
+            writer = config.createConnection(url);
+            writer.setAutoCommit(false);
+            for (int i = 0; i < READ_CONNECTIONS; i++) {
+                SQLiteConfig readConfig = new SQLiteConfig();
+                readConfig.setReadOnly(true);
+                readConfig.setBusyTimeout(30_000);
+                readers.add(readConfig.createConnection(url));
+            }
+            clusterId = loadOrCreateClusterId();
+            loadOffsets();
+            loadProducers();
+        } catch (SQLException e) {
+            throw new MetadataException("cannot open metadata database " + file, e);
+        }
+    }
+
+    private String loadOrCreateClusterId() throws SQLException {
+        try (Statement statement = writer.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT cluster_id FROM cluster WHERE id = 1")) {
+            if (rows.next()) {
+                return rows.getString(1);
+            }
+        }
+        String id = Uuid.randomUuid().toString();
+        try (PreparedStatement insert = writer.prepareStatement(
+            "INSERT INTO cluster (id, cluster_id, next_producer_id) VALUES (1, ?, 0)")) {
+            insert.setString(1, id);
+            insert.executeUpdate();
+        }
+        writer.commit();
+        return id;
+    }
+
+    private void loadOffsets() throws SQLException {
+        try (Statement statement = writer.createStatement();
+             ResultSet rows = statement.executeQuery(
+                 "SELECT topic_id, partition, log_start_offset, next_offset FROM partitions")) {
+            while (rows.next()) {
+                PartitionKey key = new PartitionKey(Uuid.fromString(rows.getString(1)), rows.getInt(2));
+                offsets.put(key, new long[] {rows.getLong(3), rows.getLong(4)});
+            }
+        }
+        writer.commit();
+    }
+
+    private void loadProducers() throws SQLException {
+        try (Statement statement = writer.createStatement();
+             ResultSet rows = statement.executeQuery(
+                 "SELECT producer_id, topic_id, partition, epoch, batches FROM producer_state")) {
+            while (rows.next()) {
+                PartitionKey partition = new PartitionKey(Uuid.fromString(rows.getString(2)), rows.getInt(3));
+                producers.put(new ProducerKey(rows.getLong(1), partition),
+                    new ProducerSequences(rows.getShort(4), ProducerSequences.decodeEntries(rows.getString(5))));
+            }
+        }
+        writer.commit();
+    }
+
+    @Override
+    public String clusterId() {
+        return clusterId;
+    }
+
+    @Override
+    public List<TopicRecord> topics() {
+        return read(connection -> {
+            Map<String, Map<String, String>> configs = new HashMap<>();
+            try (Statement statement = connection.createStatement();
+                 ResultSet rows = statement.executeQuery("SELECT topic_id, name, value FROM topic_configs")) {
+                while (rows.next()) {
+                    configs.computeIfAbsent(rows.getString(1), id -> new HashMap<>()).put(rows.getString(2), rows.getString(3));
+                }
+            }
+            List<TopicRecord> topics = new ArrayList<>();
+            try (Statement statement = connection.createStatement();
+                 ResultSet rows = statement.executeQuery("SELECT topic_id, name, partitions, created_ms FROM topics")) {
+                while (rows.next()) {
+                    String id = rows.getString(1);
+                    topics.add(new TopicRecord(Uuid.fromString(id), rows.getString(2), rows.getInt(3),
+                        configs.getOrDefault(id, Map.of()), rows.getLong(4)));
+                }
+            }
+            return topics;
+        });
+    }
+
+    @Override
+    public synchronized void createTopic(TopicRecord topic) {
+        write(() -> {
+            try (PreparedStatement exists = writer.prepareStatement("SELECT 1 FROM topics WHERE name = ?")) {
+                exists.setString(1, topic.name());
+                try (ResultSet rows = exists.executeQuery()) {
+                    if (rows.next()) {
+                        throw new TopicExistsException(topic.name());
+                    }
+                }
+            }
+            try (PreparedStatement insert = writer.prepareStatement(
+                "INSERT INTO topics (topic_id, name, partitions, created_ms) VALUES (?, ?, ?, ?)")) {
+                insert.setString(1, topic.id().toString());
+                insert.setString(2, topic.name());
+                insert.setInt(3, topic.partitions());
+                insert.setLong(4, topic.createdMs());
+                insert.executeUpdate();
+            }
+            insertConfigs(topic.id(), topic.configs());
+            insertPartitions(topic.id(), 0, topic.partitions());
+        });
+        for (int partition = 0; partition < topic.partitions(); partition++) {
+            offsets.put(new PartitionKey(topic.id(), partition), new long[] {0, 0});
+        }
+    }
+
+    private void insertConfigs(Uuid topicId, Map<String, String> configs) throws SQLException {
+        try (PreparedStatement insert = writer.prepareStatement(
+            "INSERT INTO topic_configs (topic_id, name, value) VALUES (?, ?, ?)")) {
+            for (Map.Entry<String, String> config : configs.entrySet()) {
+                insert.setString(1, topicId.toString());
+                insert.setString(2, config.getKey());
+                insert.setString(3, config.getValue());
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        }
+    }
+
+    private void insertPartitions(Uuid topicId, int from, int to) throws SQLException {
+        try (PreparedStatement insert = writer.prepareStatement(
+            "INSERT INTO partitions (topic_id, partition, log_start_offset, next_offset) VALUES (?, ?, 0, 0)")) {
+            for (int partition = from; partition < to; partition++) {
+                insert.setString(1, topicId.toString());
+                insert.setInt(2, partition);
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        }
+    }
+
+    @Override
+    public synchronized void deleteTopic(Uuid topicId) {
+        write(() -> {
+            for (String table : List.of("topics", "topic_configs", "partitions", "batches", "producer_state")) {
+                try (PreparedStatement delete = writer.prepareStatement("DELETE FROM " + table + " WHERE topic_id = ?")) {
+                    delete.setString(1, topicId.toString());
+                    delete.executeUpdate();
+                }
+            }
+        });
+        offsets.keySet().removeIf(key -> key.topicId().equals(topicId));
+        producers.keySet().removeIf(key -> key.partition().topicId().equals(topicId));
+    }
+
+    @Override
+    public synchronized void addPartitions(Uuid topicId, int newPartitionCount) {
+        int[] oldCount = new int[1];
+        write(() -> {
+            try (PreparedStatement select = writer.prepareStatement("SELECT partitions FROM topics WHERE topic_id = ?")) {
+                select.setString(1, topicId.toString());
+                try (ResultSet rows = select.executeQuery()) {
+                    if (!rows.next()) {
+                        throw new MetadataException("no topic with id " + topicId);
+                    }
+                    oldCount[0] = rows.getInt(1);
+                }
+            }
+            if (newPartitionCount <= oldCount[0]) {
+                throw new MetadataException("partition count can only grow");
+            }
+            try (PreparedStatement update = writer.prepareStatement("UPDATE topics SET partitions = ? WHERE topic_id = ?")) {
+                update.setInt(1, newPartitionCount);
+                update.setString(2, topicId.toString());
+                update.executeUpdate();
+            }
+            insertPartitions(topicId, oldCount[0], newPartitionCount);
+        });
+        for (int partition = oldCount[0]; partition < newPartitionCount; partition++) {
+            offsets.put(new PartitionKey(topicId, partition), new long[] {0, 0});
+        }
+    }
+
+    @Override
+    public synchronized void replaceTopicConfigs(Uuid topicId, Map<String, String> configs) {
+        write(() -> {
+            try (PreparedStatement delete = writer.prepareStatement("DELETE FROM topic_configs WHERE topic_id = ?")) {
+                delete.setString(1, topicId.toString());
+                delete.executeUpdate();
+            }
+            insertConfigs(topicId, configs);
+        });
+    }
+
+    @Override
+    public Map<PartitionKey, PartitionOffsets> partitionOffsets() {
+        Map<PartitionKey, PartitionOffsets> copy = new HashMap<>();
+        synchronized (this) {
+            offsets.forEach((key, value) -> copy.put(key, new PartitionOffsets(value[0], value[1])));
+        }
+        return copy;
+    }
+
+    @Override
+    public synchronized List<AppendOutcome> commit(String objectKey, long objectSize, List<BatchAppend> batches) {
+        List<AppendOutcome> outcomes = new ArrayList<>(batches.size());
+        Map<PartitionKey, long[]> touched = new LinkedHashMap<>();
+        Map<ProducerKey, ProducerSequences> touchedProducers = new LinkedHashMap<>();
+        write(() -> {
+            outcomes.clear();
+            touched.clear();
+            touchedProducers.clear();
+            try (PreparedStatement insertObject = writer.prepareStatement(
+                "INSERT INTO objects (object_key, size, created_ms) VALUES (?, ?, ?)")) {
+                insertObject.setString(1, objectKey);
+                insertObject.setLong(2, objectSize);
+                insertObject.setLong(3, clock.millis());
+                insertObject.executeUpdate();
+            }
+            try (PreparedStatement insertBatch = writer.prepareStatement(
+                "INSERT INTO batches (topic_id, partition, base_offset, last_offset, object_key, position, size,"
+                    + " max_timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+                for (BatchAppend batch : batches) {
+                    outcomes.add(assignOffsets(objectKey, batch, touched, touchedProducers, insertBatch));
+                }
+                insertBatch.executeBatch();
+            }
+            updatePartitionOffsets(touched);
+            updateProducers(touchedProducers);
+        });
+        touched.forEach((key, value) -> {
+            long[] current = offsets.get(key);
+            if (current != null) {
+                current[1] = value[1];
+            }
+        });
+        producers.putAll(touchedProducers);
+        return outcomes;
+    }
+
+    private AppendOutcome assignOffsets(String objectKey, BatchAppend batch, Map<PartitionKey, long[]> touched,
+                                        Map<ProducerKey, ProducerSequences> touchedProducers,
+                                        PreparedStatement insertBatch) throws SQLException {
+        long[] current = offsets.get(batch.partition());
+        if (current == null) {
+            return AppendOutcome.failed(Errors.UNKNOWN_TOPIC_OR_PARTITION, "The partition was deleted.");
+        }
+        long[] working = touched.computeIfAbsent(batch.partition(), key -> current.clone());
+        ProducerSequences sequences = null;
+        if (batch.isIdempotent()) {
+            ProducerKey producerKey = new ProducerKey(batch.producerId(), batch.partition());
+            sequences = touchedProducers.get(producerKey);
+            if (sequences == null) {
+                ProducerSequences stored = producers.get(producerKey);
+                sequences = stored == null ? null : stored.copy();
+            }
+            ProducerSequences.Check check = ProducerSequences.check(sequences, batch);
+            if (check.isDuplicate()) {
+                return AppendOutcome.duplicateOf(check.duplicateOf(), working[0]);
+            }
+            if (check.error() != Errors.NONE) {
+                return AppendOutcome.failed(check.error(), check.message());
+            }
+            if (sequences == null) {
+                sequences = new ProducerSequences(batch.producerEpoch(), List.of());
+            }
+            touchedProducers.put(producerKey, sequences);
+        }
+        long baseOffset = working[1];
+        working[1] = baseOffset + batch.offsetCount();
+        if (sequences != null) {
+            sequences.record(batch, baseOffset);
+        }
+        insertBatch.setString(1, batch.partition().topicId().toString());
+        insertBatch.setInt(2, batch.partition().partition());
+        insertBatch.setLong(3, baseOffset);
+        insertBatch.setLong(4, working[1] - 1);
+        insertBatch.setString(5, objectKey);
+        insertBatch.setLong(6, batch.position());
+        insertBatch.setInt(7, batch.size());
+        insertBatch.setLong(8, batch.maxTimestamp());
+        insertBatch.addBatch();
+        return AppendOutcome.appended(baseOffset, working[0]);
+    }
+
+    private void updatePartitionOffsets(Map<PartitionKey, long[]> touched) throws SQLException {
+        try (PreparedStatement update = writer.prepareStatement(
+            "UPDATE partitions SET next_offset = ? WHERE topic_id = ? AND partition = ?")) {
+            for (Map.Entry<PartitionKey, long[]> entry : touched.entrySet()) {
+                update.setLong(1, entry.getValue()[1]);
+                update.setString(2, entry.getKey().topicId().toString());
+                update.setInt(3, entry.getKey().partition());
+                update.addBatch();
+            }
+            update.executeBatch();
+        }
+    }
+
+    private void updateProducers(Map<ProducerKey, ProducerSequences> touchedProducers) throws SQLException {
+        try (PreparedStatement upsert = writer.prepareStatement(
+            "INSERT INTO producer_state (producer_id, topic_id, partition, epoch, batches, updated_ms)"
+                + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (producer_id, topic_id, partition)"
+                + " DO UPDATE SET epoch = excluded.epoch, batches = excluded.batches, updated_ms = excluded.updated_ms")) {
+            for (Map.Entry<ProducerKey, ProducerSequences> entry : touchedProducers.entrySet()) {
+                upsert.setLong(1, entry.getKey().producerId());
+                upsert.setString(2, entry.getKey().partition().topicId().toString());
+                upsert.setInt(3, entry.getKey().partition().partition());
+                upsert.setShort(4, entry.getValue().epoch());
+                upsert.setString(5, entry.getValue().encodeEntries());
+                upsert.setLong(6, clock.millis());
+                upsert.addBatch();
+            }
+            upsert.executeBatch();
+        }
+    }
+
+    @Override
+    public List<BatchLocation> batchesFrom(PartitionKey partition, long offset, int maxBatches) {
+        return read(connection -> {
+            List<BatchLocation> batches = new ArrayList<>();
+            // The batch holding the offset has the largest base offset at or below it; later ones follow.
+            try (PreparedStatement select = connection.prepareStatement(
+                "SELECT base_offset, last_offset, object_key, position, size, max_timestamp FROM batches"
+                    + " WHERE topic_id = ?1 AND partition = ?2 AND base_offset >= COALESCE((SELECT MAX(base_offset)"
+                    + " FROM batches WHERE topic_id = ?1 AND partition = ?2 AND base_offset <= ?3), ?3)"
+                    + " ORDER BY base_offset LIMIT ?4")) {
+                select.setString(1, partition.topicId().toString());
+                select.setInt(2, partition.partition());
+                select.setLong(3, offset);
+                select.setInt(4, maxBatches);
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        BatchLocation location = location(rows);
+                        if (location.lastOffset() >= offset) {
+                            batches.add(location);
+                        }
+                    }
+                }
+            }
+            return batches;
+        });
+    }
+
+    private static BatchLocation location(ResultSet rows) throws SQLException {
+        return new BatchLocation(rows.getLong(1), rows.getLong(2), rows.getString(3), rows.getLong(4),
+            rows.getInt(5), rows.getLong(6));
+    }
+
+    @Override
+    public Optional<BatchLocation> firstBatchWithTimestampAtLeast(PartitionKey partition, long timestamp, long fromOffset) {
+        return read(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                "SELECT base_offset, last_offset, object_key, position, size, max_timestamp FROM batches"
+                    + " WHERE topic_id = ? AND partition = ? AND last_offset >= ? AND max_timestamp >= ?"
+                    + " ORDER BY base_offset LIMIT 1")) {
+                select.setString(1, partition.topicId().toString());
+                select.setInt(2, partition.partition());
+                select.setLong(3, fromOffset);
+                select.setLong(4, timestamp);
+                try (ResultSet rows = select.executeQuery()) {
+                    return rows.next() ? Optional.of(location(rows)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public Optional<BatchLocation> batchWithMaxTimestamp(PartitionKey partition, long fromOffset) {
+        return read(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                "SELECT base_offset, last_offset, object_key, position, size, max_timestamp FROM batches"
+                    + " WHERE topic_id = ? AND partition = ? AND last_offset >= ?"
+                    + " ORDER BY max_timestamp DESC, base_offset ASC LIMIT 1")) {
+                select.setString(1, partition.topicId().toString());
+                select.setInt(2, partition.partition());
+                select.setLong(3, fromOffset);
+                try (ResultSet rows = select.executeQuery()) {
+                    return rows.next() ? Optional.of(location(rows)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public synchronized long advanceLogStartOffset(PartitionKey partition, long offset) {
+        long[] current = offsets.get(partition);
+        if (current == null) {
+            throw new MetadataException("no partition " + partition);
+        }
+        if (offset > current[1]) {
+            throw new IllegalArgumentException("log start offset " + offset + " beyond log end " + current[1]);
+        }
+        if (offset <= current[0]) {
+            return current[0];
+        }
+        write(() -> {
+            try (PreparedStatement update = writer.prepareStatement(
+                "UPDATE partitions SET log_start_offset = ? WHERE topic_id = ? AND partition = ?")) {
+                update.setLong(1, offset);
+                update.setString(2, partition.topicId().toString());
+                update.setInt(3, partition.partition());
+                update.executeUpdate();
+            }
+            try (PreparedStatement delete = writer.prepareStatement(
+                "DELETE FROM batches WHERE topic_id = ? AND partition = ? AND last_offset < ?")) {
+                delete.setString(1, partition.topicId().toString());
+                delete.setInt(2, partition.partition());
+                delete.setLong(3, offset);
+                delete.executeUpdate();
+            }
+        });
+        current[0] = offset;
+        return offset;
+    }
+
+    @Override
+    public synchronized long nextProducerId() {
+        long[] id = new long[1];
+        write(() -> {
+            try (Statement statement = writer.createStatement();
+                 ResultSet rows = statement.executeQuery("SELECT next_producer_id FROM cluster WHERE id = 1")) {
+                rows.next();
+                id[0] = rows.getLong(1);
+            }
+            try (Statement statement = writer.createStatement()) {
+                statement.executeUpdate("UPDATE cluster SET next_producer_id = next_producer_id + 1 WHERE id = 1");
+            }
+        });
+        return id[0];
+    }
+
+    @Override
+    public Set<String> committedObjectKeys() {
+        return read(connection -> {
+            Set<String> keys = new HashSet<>();
+            try (Statement statement = connection.createStatement();
+                 ResultSet rows = statement.executeQuery("SELECT object_key FROM objects")) {
+                while (rows.next()) {
+                    keys.add(rows.getString(1));
+                }
+            }
+            return keys;
+        });
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            try {
+                writer.close();
+            } catch (SQLException e) {
+                throw new MetadataException("closing the metadata database failed", e);
+            }
+        }
+        Connection reader;
+        while ((reader = readers.poll()) != null) {
+            try {
+                reader.close();
+            } catch (SQLException e) {
+                throw new MetadataException("closing the metadata database failed", e);
+            }
+        }
+    }
+
+    private interface SqlWork {
+        void run() throws SQLException;
+    }
+
+    private interface SqlRead<T> {
+        T apply(Connection connection) throws SQLException;
+    }
+
+    /** Runs the work in one transaction on the writer connection; the caller holds the monitor. */
+    private void write(SqlWork work) {
+        try {
+            work.run();
+            writer.commit();
+        } catch (SQLException | RuntimeException e) {
+            try {
+                writer.rollback();
+            } catch (SQLException rollbackFailure) {
+                e.addSuppressed(rollbackFailure);
+            }
+            if (e instanceof MetadataException metadataException) {
+                throw metadataException;
+            }
+            throw new MetadataException("metadata database write failed: " + e.getMessage(), e);
+        }
+    }
+
+    private <T> T read(SqlRead<T> work) {
+        Connection connection;
+        try {
+            connection = readers.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MetadataException("interrupted while waiting for a database connection", e);
+        }
+        try {
+            T result = work.apply(connection);
+            return result;
+        } catch (SQLException e) {
+            throw new MetadataException("metadata database read failed: " + e.getMessage(), e);
+        } finally {
+            readers.add(connection);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package dev.weir.net;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection. Requests are handed to the processor in arrival order and may complete in
+ * any order; responses are written strictly in request order, as Kafka clients require. The
+ * connection stops reading its socket while {@code maxInFlight} requests are in progress or while
+ * its outbound buffer is above the high-water mark, so a slow or flooding client cannot make the
+ * broker buffer without bound. All state is confined to the channel's event loop.
+ */
+final class ConnectionHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(ConnectionHandler.class);
+    private static final Object NO_RESPONSE = new Object();
+
+    private final FrameProcessor processor;
+    private final int maxInFlight;
+    private final Map<Long, Object> completed = new HashMap<>();
+    private FrameProcessor.Connection connection;
+    private long nextSequence;
+    private long nextToWrite;
+    private int inFlight;
+    private boolean closing;
+
+    ConnectionHandler(FrameProcessor processor, int maxInFlight) {
+        this.processor = processor;
+        this.maxInFlight = maxInFlight;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        Channel channel = ctx.channel();
+        connection = new FrameProcessor.Connection(channel.id().asShortText(),
+            (InetSocketAddress) channel.remoteAddress(), (InetSocketAddress) channel.localAddress());
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object message) {
+        if (closing) {
+            return;
+        }
+        ByteBuffer frame = (ByteBuffer) message;
+        long sequence = nextSequence++;
+        inFlight++;
+        updateAutoRead(ctx);
+        CompletableFuture<ByteBuffer> response;
+        try {
+            response = processor.process(frame, connection);
+        } catch (RuntimeException e) {
+            response = CompletableFuture.failedFuture(e);
+        }
+        if (response.isDone()) {
+            completed(ctx, sequence, response);
+        } else {
+            CompletableFuture<ByteBuffer> pending = response;
+            response.whenComplete((ignored, error) -> ctx.executor().execute(() -> completed(ctx, sequence, pending)));
+        }
+    }
+
+    private void completed(ChannelHandlerContext ctx, long sequence, CompletableFuture<ByteBuffer> response) {
+        inFlight--;
+        if (closing) {
+            return;
+        }
+        Object result;
+        try {
+            ByteBuffer body = response.join();
+            result = body == null ? NO_RESPONSE : body;
+        } catch (CompletionException | java.util.concurrent.CancellationException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            closeWithReason(ctx, cause);
+            return;
+        }
+        completed.put(sequence, result);
+        boolean wrote = false;
+        Object next;
+        while ((next = completed.remove(nextToWrite)) != null) {
+            nextToWrite++;
+            if (next != NO_RESPONSE) {
+                ByteBuffer body = (ByteBuffer) next;
+                ByteBuf out = Unpooled.wrappedBuffer(Unpooled.buffer(4).writeInt(body.remaining()),
+                    Unpooled.wrappedBuffer(body));
+                ctx.write(out, ctx.voidPromise());
+                wrote = true;
+            }
+        }
+        if (wrote) {
+            ctx.flush();
+        }
+        updateAutoRead(ctx);
+    }
+
+    private void updateAutoRead(ChannelHandlerContext ctx) {
+        boolean read = !closing && inFlight < maxInFlight && ctx.channel().isWritable();
+        if (ctx.channel().config().isAutoRead() != read) {
+            ctx.channel().config().setAutoRead(read);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        updateAutoRead(ctx);
+        super.channelWritabilityChanged(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable reason = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null
+            ? cause.getCause() : cause;
+        closeWithReason(ctx, reason);
+    }
+
+    private void closeWithReason(ChannelHandlerContext ctx, Throwable reason) {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        if (reason instanceof CloseConnectionException) {
+            LOG.warn("Closing connection {} from {}: {}", connection.id(), connection.remote(), reason.getMessage());
+        } else if (reason instanceof IOException) {
+            LOG.debug("Connection {} from {} failed: {}", connection.id(), connection.remote(), reason.toString());
+        } else {
+            LOG.error("Closing connection {} from {} after an unexpected error", connection.id(), connection.remote(), reason);
+        }
+        ctx.close();
+    }
+}

@@ -1,0 +1,92 @@
+package dev.weir.net;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Kafka listener: accepts connections (at most {@code maxConnections}), frames requests and
+ * hands them to the {@link FrameProcessor}. Uses native epoll where available.
+ */
+public final class NetworkServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(NetworkServer.class);
+
+    /** The limits of the network layer. */
+    public record Settings(String host, int port, int threads, int maxFrameBytes, int maxInFlightPerConnection,
+                           int maxConnections) {
+    }
+
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final Channel serverChannel;
+    private final AtomicInteger connections = new AtomicInteger();
+
+    public NetworkServer(Settings settings, FrameProcessor processor) throws InterruptedException {
+        boolean epoll = Epoll.isAvailable();
+        boss = new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        workers = new MultiThreadIoEventLoopGroup(settings.threads(),
+            epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        ServerBootstrap bootstrap = new ServerBootstrap()
+            .group(boss, workers)
+            .channel(channelType)
+            .option(ChannelOption.SO_BACKLOG, 1024)
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.SO_KEEPALIVE, true)
+            .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
+            .childHandler(new ChannelInitializer<SocketChannel>() {
+                @Override
+                protected void initChannel(SocketChannel channel) {
+                    if (connections.incrementAndGet() > settings.maxConnections()) {
+                        connections.decrementAndGet();
+                        LOG.warn("Refusing connection from {}: max.connections ({}) reached", channel.remoteAddress(),
+                            settings.maxConnections());
+                        channel.close();
+                        return;
+                    }
+                    channel.closeFuture().addListener(closed -> connections.decrementAndGet());
+                    channel.pipeline().addLast(new FrameDecoder(settings.maxFrameBytes()));
+                    channel.pipeline().addLast(new ConnectionHandler(processor, settings.maxInFlightPerConnection()));
+                    channel.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                            ctx.close();
+                        }
+                    });
+                }
+            });
+        InetSocketAddress address = settings.host().isEmpty() ? new InetSocketAddress(settings.port())
+            : new InetSocketAddress(settings.host(), settings.port());
+        serverChannel = bootstrap.bind(address).sync().channel();
+    }
+
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    @Override
+    public void close() {
+        serverChannel.close().awaitUninterruptibly();
+        workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly();
+        boss.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+}

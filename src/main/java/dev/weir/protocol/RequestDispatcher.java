@@ -1,0 +1,114 @@
+package dev.weir.protocol;
+
+import dev.weir.net.CloseConnectionException;
+import dev.weir.net.FrameProcessor;
+import java.nio.ByteBuffer;
+import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.network.ClientInformation;
+import org.apache.kafka.common.network.ListenerName;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.RequestAndSize;
+import org.apache.kafka.common.requests.RequestContext;
+import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
+import org.apache.kafka.common.security.auth.SecurityProtocol;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Parses a frame with kafka-clients (header, then body), finds the API's handler and serialises its
+ * response with the header the request's version calls for. This is the one place where failures
+ * become Kafka errors: a handler's exception becomes the API's error response with
+ * {@code Errors.forException}; bytes that are not a request we implement close the connection.
+ * An ApiVersions request of a version we do not know is answered in v0 form, so clients fall back.
+ */
+public final class RequestDispatcher implements FrameProcessor {
+    private static final Logger LOG = LoggerFactory.getLogger(RequestDispatcher.class);
+
+    private final HandlerRegistry registry;
+    private final ListenerName listenerName;
+    private final Clock clock;
+    private final java.util.function.Function<Throwable, RuntimeException> errorTranslator;
+
+    /** {@code errorTranslator} turns a handler's internal failure into the kafka-clients exception to answer. */
+    public RequestDispatcher(HandlerRegistry registry, String listenerName, Clock clock,
+                             java.util.function.Function<Throwable, RuntimeException> errorTranslator) {
+        this.registry = registry;
+        this.listenerName = new ListenerName(listenerName);
+        this.clock = clock;
+        this.errorTranslator = errorTranslator;
+    }
+
+    @Override
+    public CompletableFuture<ByteBuffer> process(ByteBuffer frame, Connection connection) {
+        RequestHeader header = parseHeader(frame);
+        RequestContext context = new RequestContext(header, connection.id(), connection.remote().getAddress(),
+            java.util.Optional.of(connection.remote().getPort()), KafkaPrincipal.ANONYMOUS, listenerName,
+            SecurityProtocol.PLAINTEXT, ClientInformation.EMPTY, false);
+        ApiKeys api = header.apiKey();
+        boolean apiVersionsFallback = api == ApiKeys.API_VERSIONS && !header.isApiVersionSupported();
+        if (!apiVersionsFallback && !header.isApiVersionSupported()) {
+            throw new CloseConnectionException("Unsupported version " + header.apiVersion() + " of " + api
+                + " from client " + header.clientId());
+        }
+        AbstractRequest request;
+        try {
+            RequestAndSize parsed = context.parseRequest(frame);
+            request = parsed.request;
+        } catch (RuntimeException e) {
+            throw new CloseConnectionException("Malformed " + api + " v" + header.apiVersion() + " request from client "
+                + header.clientId() + ": " + e.getMessage(), e);
+        }
+        if (!registry.isSupported(api, request.version()) && !apiVersionsFallback) {
+            AbstractResponse unsupported = request.getErrorResponse(0, new UnsupportedVersionException(
+                "The broker does not implement " + api + "."));
+            return CompletableFuture.completedFuture(context.buildResponseEnvelopePayload(unsupported));
+        }
+        Handler<AbstractRequest> handler = registry.handler(api);
+        CompletableFuture<AbstractResponse> response;
+        RequestScope scope = new RequestScope(context, clock.millis());
+        try {
+            response = handler.handle(scope, request);
+        } catch (RuntimeException e) {
+            response = CompletableFuture.failedFuture(e);
+        }
+        return response.handle((body, error) -> {
+            AbstractResponse answer = body;
+            if (error != null) {
+                answer = errorResponse(api, request, error);
+            }
+            return answer == null ? null : context.buildResponseEnvelopePayload(answer);
+        });
+    }
+
+    private static RequestHeader parseHeader(ByteBuffer frame) {
+        if (frame.remaining() < 8) {
+            throw new CloseConnectionException("Frame of " + frame.remaining() + " bytes is too short for a request header");
+        }
+        short apiKey = frame.getShort(frame.position());
+        if (!ApiKeys.hasId(apiKey)) {
+            throw new CloseConnectionException("Unknown API key " + apiKey);
+        }
+        try {
+            return RequestHeader.parse(frame);
+        } catch (RuntimeException e) {
+            throw new CloseConnectionException("Malformed request header: " + e.getMessage(), e);
+        }
+    }
+
+    private AbstractResponse errorResponse(ApiKeys api, AbstractRequest request, Throwable error) {
+        Throwable cause = errorTranslator.apply(
+            error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
+        Errors mapped = Errors.forException(cause);
+        if (mapped == Errors.UNKNOWN_SERVER_ERROR) {
+            LOG.error("Unexpected error handling {} v{}", api, request.version(), cause);
+        }
+        return request.getErrorResponse(0, cause);
+    }
+}

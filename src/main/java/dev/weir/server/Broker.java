@@ -1,0 +1,154 @@
+package dev.weir.server;
+
+import dev.weir.config.BrokerConfig;
+import dev.weir.config.Listener;
+import dev.weir.handler.ApiVersionsHandler;
+import dev.weir.handler.BrokerContext;
+import dev.weir.handler.ErrorTranslator;
+import dev.weir.log.Log;
+import dev.weir.log.LogSettings;
+import dev.weir.metadata.MetadataStore;
+import dev.weir.metadata.sqlite.SqliteMetadataStore;
+import dev.weir.net.CloseConnectionException;
+import dev.weir.net.FrameProcessor;
+import dev.weir.net.NetworkServer;
+import dev.weir.protocol.HandlerRegistry;
+import dev.weir.protocol.RequestDispatcher;
+import dev.weir.storage.ObjectStore;
+import dev.weir.storage.local.LocalObjectStore;
+import dev.weir.topics.TopicService;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A single-node broker: locks the data directory, opens the metadata database and the object store,
+ * recovers the log, binds the listener and serves until closed. Closing stops accepting, finishes the
+ * WAL object in progress and closes the stores.
+ */
+public final class Broker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
+
+    private final BrokerConfig config;
+    private final Path dataDir;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final MetadataStore metadata;
+    private final ObjectStore store;
+    private final ScheduledExecutorService timer;
+    private final ExecutorService io;
+    private final Log log;
+    private final NetworkServer network;
+    private final Listener advertised;
+
+    public Broker(BrokerConfig config, Clock clock) throws IOException, InterruptedException {
+        this.config = config;
+        this.dataDir = config.dataDir();
+        Files.createDirectories(dataDir);
+        lockChannel = FileChannel.open(dataDir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        lock = lockChannel.tryLock();
+        if (lock == null) {
+            lockChannel.close();
+            throw new IllegalStateException("The data directory " + dataDir + " is in use by another Weir process.");
+        }
+        metadata = new SqliteMetadataStore(dataDir.resolve("metadata.db"), clock);
+        store = new LocalObjectStore(dataDir.resolve("objects"));
+        timer = Executors.newSingleThreadScheduledExecutor(daemonThreads("weir-timer"));
+        io = Executors.newFixedThreadPool(config.getInt(BrokerConfig.NUM_IO_THREADS), daemonThreads("weir-io"));
+        log = new Log(store, metadata, clock, new LogSettings(config.getInt(BrokerConfig.WAL_OBJECT_MAX_BYTES),
+            config.getInt(BrokerConfig.WAL_OBJECT_MAX_AGE_MS), config.getInt(BrokerConfig.TAIL_INDEX_MAX_BATCHES)), timer);
+        TopicService topics = new TopicService(metadata, log, config, clock);
+
+        Listener listener = config.listener();
+        AtomicReference<FrameProcessor> processor = new AtomicReference<>();
+        network = new NetworkServer(new NetworkServer.Settings(listener.host(), listener.port(),
+            config.getInt(BrokerConfig.NUM_NETWORK_THREADS), config.getInt(BrokerConfig.SOCKET_REQUEST_MAX_BYTES),
+            config.getInt(BrokerConfig.CONNECTION_MAX_INFLIGHT_REQUESTS), config.getInt(BrokerConfig.MAX_CONNECTIONS)),
+            (frame, connection) -> {
+                FrameProcessor ready = processor.get();
+                if (ready == null) {
+                    throw new CloseConnectionException("The broker is still starting");
+                }
+                return ready.process(frame, connection);
+            });
+        advertised = advertisedListener(config, network.port());
+        BrokerContext context = new BrokerContext(config, topics, log, metadata, io, clock, config.nodeId(),
+            metadata.clusterId(), advertised);
+        HandlerRegistry registry = Handlers.registry(context);
+        registry.register(org.apache.kafka.common.protocol.ApiKeys.API_VERSIONS, new ApiVersionsHandler(registry));
+        processor.set(new RequestDispatcher(registry, listener.name(), clock, ErrorTranslator::toApiException));
+    }
+
+    private static Listener advertisedListener(BrokerConfig config, int boundPort) throws UnknownHostException {
+        if (config.list(BrokerConfig.ADVERTISED_LISTENERS) != null) {
+            return config.advertisedListener();
+        }
+        Listener listener = config.listener();
+        String host = listener.host();
+        if (host.isEmpty() || host.equals("0.0.0.0") || host.equals("::")) {
+            host = InetAddress.getLocalHost().getCanonicalHostName();
+        }
+        return new Listener(listener.name(), host, boundPort);
+    }
+
+    private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger counter = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + "-" + counter.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    public int port() {
+        return network.port();
+    }
+
+    public Listener advertised() {
+        return advertised;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public BrokerConfig config() {
+        return config;
+    }
+
+    @Override
+    public void close() {
+        LOG.info("Shutting down");
+        network.close();
+        log.close();
+        io.shutdown();
+        timer.shutdownNow();
+        try {
+            io.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        store.close();
+        metadata.close();
+        try {
+            lock.release();
+            lockChannel.close();
+        } catch (IOException e) {
+            LOG.warn("Releasing the data directory lock failed", e);
+        }
+    }
+}

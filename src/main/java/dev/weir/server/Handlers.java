@@ -1,0 +1,43 @@
+package dev.weir.server;
+
+import dev.weir.handler.AlterConfigsHandler;
+import dev.weir.handler.BrokerContext;
+import dev.weir.handler.CreatePartitionsHandler;
+import dev.weir.handler.CreateTopicsHandler;
+import dev.weir.handler.DeleteRecordsHandler;
+import dev.weir.handler.DeleteTopicsHandler;
+import dev.weir.handler.DescribeClusterHandler;
+import dev.weir.handler.DescribeConfigsHandler;
+import dev.weir.handler.FetchHandler;
+import dev.weir.handler.IncrementalAlterConfigsHandler;
+import dev.weir.handler.InitProducerIdHandler;
+import dev.weir.handler.ListOffsetsHandler;
+import dev.weir.handler.MetadataHandler;
+import dev.weir.handler.OffsetForLeaderEpochHandler;
+import dev.weir.handler.ProduceHandler;
+import dev.weir.protocol.HandlerRegistry;
+import org.apache.kafka.common.protocol.ApiKeys;
+
+/** The table of implemented Kafka APIs (ApiVersions is added by the broker, as it reads this table). */
+final class Handlers {
+    private Handlers() {
+    }
+
+    static HandlerRegistry registry(BrokerContext broker) {
+        return new HandlerRegistry()
+            .register(ApiKeys.METADATA, new MetadataHandler(broker))
+            .register(ApiKeys.PRODUCE, new ProduceHandler(broker))
+            .register(ApiKeys.FETCH, new FetchHandler(broker))
+            .register(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(broker))
+            .register(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(broker))
+            .register(ApiKeys.DELETE_RECORDS, new DeleteRecordsHandler(broker))
+            .register(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(broker))
+            .register(ApiKeys.CREATE_TOPICS, new CreateTopicsHandler(broker))
+            .register(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(broker))
+            .register(ApiKeys.CREATE_PARTITIONS, new CreatePartitionsHandler(broker))
+            .register(ApiKeys.DESCRIBE_CONFIGS, new DescribeConfigsHandler(broker))
+            .register(ApiKeys.ALTER_CONFIGS, new AlterConfigsHandler(broker))
+            .register(ApiKeys.INCREMENTAL_ALTER_CONFIGS, new IncrementalAlterConfigsHandler(broker))
+            .register(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(broker));
+    }
+}

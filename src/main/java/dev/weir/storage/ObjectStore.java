@@ -1,0 +1,25 @@
+package dev.weir.storage;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * Where the log's bytes live: immutable objects named by key. {@link #put} returns only once the
+ * object is durable. Implementations are thread-safe and throw {@link StorageException} on failure.
+ */
+public interface ObjectStore extends AutoCloseable {
+    /** Writes a new object durably. The key must not exist. */
+    void put(String key, ByteBuffer data);
+
+    /** Reads {@code length} bytes at {@code position}; fails if the object is shorter. */
+    ByteBuffer read(String key, long position, int length);
+
+    /** Keys of every object whose key starts with the prefix. */
+    List<String> list(String prefix);
+
+    /** Deletes the object; deleting a missing object is not an error. */
+    void delete(String key);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,164 @@
+package dev.weir.storage.local;
+
+import dev.weir.storage.ObjectStore;
+import dev.weir.storage.StorageException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * Objects as files under one directory; a key's slashes are subdirectories. A put writes the file,
+ * fsyncs it and fsyncs its directory, so both the bytes and the name survive a crash. Reads are
+ * positional and share one open channel per object (at most {@link #MAX_OPEN_FILES} open at once).
+ * Thread-safe.
+ */
+public final class LocalObjectStore implements ObjectStore {
+    private static final int MAX_OPEN_FILES = 512;
+
+    private final Path root;
+    private final Map<String, FileChannel> open = new ConcurrentHashMap<>();
+
+    public LocalObjectStore(Path root) {
+        this.root = root;
+        try {
+            Files.createDirectories(root);
+        } catch (IOException e) {
+            throw new StorageException("cannot create object directory " + root, e);
+        }
+    }
+
+    private Path path(String key) {
+        if (key.isEmpty() || key.contains("..") || key.startsWith("/")) {
+            throw new IllegalArgumentException("bad object key " + key);
+        }
+        return root.resolve(key);
+    }
+
+    @Override
+    public void put(String key, ByteBuffer data) {
+        Path file = path(key);
+        try {
+            Path directory = file.getParent();
+            if (!Files.isDirectory(directory)) {
+                Files.createDirectories(directory);
+                syncDirectory(directory.getParent());
+            }
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer remaining = data.duplicate();
+                while (remaining.hasRemaining()) {
+                    channel.write(remaining);
+                }
+                channel.force(true);
+            }
+            syncDirectory(directory);
+        } catch (IOException e) {
+            throw new StorageException("writing object " + key + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static void syncDirectory(Path directory) throws IOException {
+        try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
+    }
+
+    @Override
+    public ByteBuffer read(String key, long position, int length) {
+        ByteBuffer buffer = ByteBuffer.allocate(length);
+        try {
+            FileChannel channel = channel(key);
+            while (buffer.hasRemaining()) {
+                int read = channel.read(buffer, position + buffer.position());
+                if (read < 0) {
+                    throw new StorageException("object " + key + " ends before byte " + (position + length));
+                }
+            }
+        } catch (NoSuchFileException e) {
+            throw new StorageException("object " + key + " is missing", e);
+        } catch (IOException e) {
+            throw new StorageException("reading object " + key + " failed: " + e.getMessage(), e);
+        }
+        return buffer.flip();
+    }
+
+    private FileChannel channel(String key) throws IOException {
+        FileChannel channel = open.get(key);
+        if (channel != null && channel.isOpen()) {
+            return channel;
+        }
+        if (open.size() >= MAX_OPEN_FILES) {
+            evictSome();
+        }
+        FileChannel opened = FileChannel.open(path(key), StandardOpenOption.READ);
+        FileChannel raced = open.putIfAbsent(key, opened);
+        if (raced != null && raced.isOpen()) {
+            opened.close();
+            return raced;
+        }
+        open.put(key, opened);
+        return opened;
+    }
+
+    private void evictSome() {
+        Iterator<Map.Entry<String, FileChannel>> entries = open.entrySet().iterator();
+        for (int i = 0; i < MAX_OPEN_FILES / 4 && entries.hasNext(); i++) {
+            Map.Entry<String, FileChannel> entry = entries.next();
+            entries.remove();
+            closeQuietly(entry.getValue());
+        }
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // A read-only channel has nothing to flush; failing to close it loses nothing.
+        }
+    }
+
+    @Override
+    public List<String> list(String prefix) {
+        List<String> keys = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(root)) {
+            files.filter(Files::isRegularFile).forEach(file -> {
+                String key = root.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
+                if (key.startsWith(prefix)) {
+                    keys.add(key);
+                }
+            });
+        } catch (IOException e) {
+            throw new StorageException("listing objects failed: " + e.getMessage(), e);
+        }
+        keys.sort(null);
+        return keys;
+    }
+
+    @Override
+    public void delete(String key) {
+        FileChannel channel = open.remove(key);
+        if (channel != null) {
+            closeQuietly(channel);
+        }
+        try {
+            Files.deleteIfExists(path(key));
+        } catch (IOException e) {
+            throw new StorageException("deleting object " + key + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        open.values().forEach(LocalObjectStore::closeQuietly);
+        open.clear();
+    }
+}

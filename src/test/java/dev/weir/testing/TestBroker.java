@@ -1,0 +1,46 @@
+package dev.weir.testing;
+
+import dev.weir.config.BrokerConfig;
+import dev.weir.server.Broker;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/** A real single-node broker in this JVM on an ephemeral loopback port, with its data in a given directory. */
+public final class TestBroker implements AutoCloseable {
+    private final Broker broker;
+
+    public TestBroker(Path dataDir) throws IOException, InterruptedException {
+        this(dataDir, Map.of());
+    }
+
+    public TestBroker(Path dataDir, Map<String, String> overrides) throws IOException, InterruptedException {
+        Map<String, String> settings = new HashMap<>();
+        settings.put(BrokerConfig.LISTENERS, "PLAINTEXT://127.0.0.1:0");
+        settings.put(BrokerConfig.LOG_DIRS, dataDir.toString());
+        settings.putAll(overrides);
+        broker = new Broker(BrokerConfig.of(settings), Clock.systemUTC());
+    }
+
+    public String bootstrap() {
+        return "127.0.0.1:" + broker.port();
+    }
+
+    public int port() {
+        return broker.port();
+    }
+
+    public Properties clientProperties() {
+        Properties properties = new Properties();
+        properties.put("bootstrap.servers", bootstrap());
+        return properties;
+    }
+
+    @Override
+    public void close() {
+        broker.close();
+    }
+}
