@@ -1,0 +1,59 @@
+package dev.weir;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** DESIGN.md's layering, kept by the build: each rule says why. */
+class ArchitectureTest {
+    private static JavaClasses classes;
+
+    @BeforeAll
+    static void importClasses() {
+        classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("dev.weir");
+    }
+
+    @Test
+    void theNetworkLayerMovesBytesAndKnowsNoKafkaMessages() {
+        noClasses().that().resideInAPackage("dev.weir.net..")
+            .should().dependOnClassesThat().resideInAnyPackage("org.apache.kafka..", "dev.weir.log..",
+                "dev.weir.metadata..", "dev.weir.storage..", "dev.weir.handler..", "dev.weir.topics..")
+            .because("framing and back-pressure must not depend on what the frames mean").check(classes);
+    }
+
+    @Test
+    void theProtocolLayerNeverReachesStorage() {
+        noClasses().that().resideInAPackage("dev.weir.protocol..")
+            .should().dependOnClassesThat().resideInAnyPackage("dev.weir.storage..", "dev.weir.metadata..",
+                "dev.weir.log..", "dev.weir.topics..", "dev.weir.handler..")
+            .because("parsing and dispatch are the same whatever stores the data").check(classes);
+    }
+
+    @Test
+    void theLogNeverSeesTheNetworkOrTheHandlers() {
+        noClasses().that().resideInAnyPackage("dev.weir.log..", "dev.weir.storage..", "dev.weir.metadata..")
+            .should().dependOnClassesThat().resideInAnyPackage("io.netty..", "dev.weir.net..", "dev.weir.protocol..",
+                "dev.weir.handler..", "dev.weir.topics..", "dev.weir.server..")
+            .because("storage is used by the handlers, never the other way round").check(classes);
+    }
+
+    @Test
+    void backendsAreReachedOnlyThroughTheirInterfaces() {
+        noClasses().that().resideOutsideOfPackages("dev.weir.server..", "dev.weir.storage.local..",
+                "dev.weir.metadata.sqlite..")
+            .should().dependOnClassesThat().resideInAnyPackage("dev.weir.storage.local..", "dev.weir.metadata.sqlite..")
+            .because("a new backend must be one new package, chosen at start-up").check(classes);
+    }
+
+    @Test
+    void theStorageInterfacesDoNotKnowEachOther() {
+        noClasses().that().resideInAPackage("dev.weir.storage..")
+            .should().dependOnClassesThat().resideInAnyPackage("dev.weir.metadata..", "dev.weir.log..")
+            .check(classes);
+    }
+}

@@ -1,0 +1,170 @@
+package dev.weir.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weir.testing.RawKafkaClient;
+import dev.weir.testing.TestBroker;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.message.ApiVersionsRequestData;
+import org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersion;
+import org.apache.kafka.common.message.CreateTopicsRequestData;
+import org.apache.kafka.common.message.CreateTopicsRequestData.CreatableTopic;
+import org.apache.kafka.common.message.CreateTopicsRequestData.CreatableTopicCollection;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.MetadataRequestData;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.apache.kafka.common.requests.ApiVersionsRequest;
+import org.apache.kafka.common.requests.ApiVersionsResponse;
+import org.apache.kafka.common.requests.CreateTopicsRequest;
+import org.apache.kafka.common.requests.CreateTopicsResponse;
+import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.FetchResponse;
+import org.apache.kafka.common.requests.MetadataRequest;
+import org.apache.kafka.common.requests.MetadataResponse;
+import org.apache.kafka.common.requests.ProduceRequest;
+import org.apache.kafka.common.requests.ProduceResponse;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Wire-level behaviour that the Java client never exercises: exact ApiVersions, bad batches, limits. */
+class ProtocolTest {
+    @TempDir
+    static Path dataDir;
+    static TestBroker broker;
+    static RawKafkaClient client;
+
+    @BeforeAll
+    static void start() throws Exception {
+        broker = new TestBroker(dataDir, Map.of("max.partitions.per.topic", "100"));
+        client = new RawKafkaClient(broker.port());
+        CreateTopicsResponse created = (CreateTopicsResponse) client.send(createTopic("raw", 2, (short) 5));
+        assertThat(created.data().topics().find("raw").errorCode()).isEqualTo(Errors.NONE.code());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        client.close();
+        broker.close();
+    }
+
+    private static CreateTopicsRequest createTopic(String name, int partitions, short version) {
+        CreatableTopicCollection topics = new CreatableTopicCollection();
+        topics.add(new CreatableTopic().setName(name).setNumPartitions(partitions).setReplicationFactor((short) -1));
+        return new CreateTopicsRequest(new CreateTopicsRequestData().setTopics(topics).setTimeoutMs(10_000), version);
+    }
+
+    @Test
+    void apiVersionsAdvertisesExactlyTheImplementedApis() throws Exception {
+        ApiVersionsResponse response = (ApiVersionsResponse) client.send(
+            new ApiVersionsRequest(new ApiVersionsRequestData().setClientSoftwareName("raw").setClientSoftwareVersion("1"),
+                ApiKeys.API_VERSIONS.latestVersion()));
+        assertThat(response.data().errorCode()).isZero();
+        Set<ApiKeys> advertised = response.data().apiKeys().stream().map(v -> ApiKeys.forId(v.apiKey()))
+            .collect(Collectors.toSet());
+        assertThat(advertised).containsExactlyInAnyOrder(ApiKeys.API_VERSIONS, ApiKeys.METADATA, ApiKeys.PRODUCE,
+            ApiKeys.FETCH, ApiKeys.LIST_OFFSETS, ApiKeys.INIT_PRODUCER_ID, ApiKeys.DELETE_RECORDS,
+            ApiKeys.OFFSET_FOR_LEADER_EPOCH, ApiKeys.CREATE_TOPICS, ApiKeys.DELETE_TOPICS, ApiKeys.CREATE_PARTITIONS,
+            ApiKeys.DESCRIBE_CONFIGS, ApiKeys.ALTER_CONFIGS, ApiKeys.INCREMENTAL_ALTER_CONFIGS, ApiKeys.DESCRIBE_CLUSTER);
+        ApiVersion produce = response.data().apiKeys().find(ApiKeys.PRODUCE.id);
+        assertThat(produce.minVersion()).as("librdkafka compresses only when Produce v0 is advertised").isZero();
+        assertThat(produce.maxVersion()).isEqualTo(ApiKeys.PRODUCE.latestVersion());
+        ApiVersion fetch = response.data().apiKeys().find(ApiKeys.FETCH.id);
+        assertThat(fetch.minVersion()).isEqualTo(ApiKeys.FETCH.oldestVersion());
+    }
+
+    private static MemoryRecords batch(int records, int valueBytes) {
+        SimpleRecord[] values = new SimpleRecord[records];
+        for (int i = 0; i < records; i++) {
+            values[i] = new SimpleRecord(System.currentTimeMillis(), ("k" + i).getBytes(), new byte[valueBytes]);
+        }
+        return MemoryRecords.withRecords(Compression.NONE, values);
+    }
+
+    private static ProduceRequest produce(short acks, Map<Integer, MemoryRecords> partitions) {
+        ProduceRequestData.TopicProduceData topic = new ProduceRequestData.TopicProduceData().setName("raw");
+        partitions.forEach((index, records) -> topic.partitionData().add(
+            new ProduceRequestData.PartitionProduceData().setIndex(index).setRecords(records)));
+        ProduceRequestData.TopicProduceDataCollection topics = new ProduceRequestData.TopicProduceDataCollection();
+        topics.add(topic);
+        return new ProduceRequest(new ProduceRequestData().setAcks(acks).setTimeoutMs(10_000).setTopicData(topics),
+            (short) 12);
+    }
+
+    @Test
+    void aCorruptBatchFailsOnlyItsOwnPartition() throws Exception {
+        MemoryRecords corrupt = batch(3, 10);
+        ByteBuffer bytes = corrupt.buffer();
+        bytes.put(bytes.limit() - 1, (byte) (bytes.get(bytes.limit() - 1) ^ 0x7f));
+        ProduceResponse response = (ProduceResponse) client.send(produce((short) -1,
+            Map.of(0, batch(2, 10), 1, MemoryRecords.readableRecords(bytes), 7, batch(1, 1))));
+        ProduceResponseData.TopicProduceResponse topic = response.data().responses().iterator().next();
+        Map<Integer, Short> errors = topic.partitionResponses().stream().collect(Collectors.toMap(
+            ProduceResponseData.PartitionProduceResponse::index, ProduceResponseData.PartitionProduceResponse::errorCode));
+        assertThat(errors).containsEntry(0, Errors.NONE.code())
+            .containsEntry(1, Errors.CORRUPT_MESSAGE.code())
+            .containsEntry(7, Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+    }
+
+    @Test
+    void badAcksGetInvalidRequiredAcks() throws Exception {
+        ProduceResponse response = (ProduceResponse) client.send(produce((short) 2, Map.of(0, batch(1, 1))));
+        assertThat(response.data().responses().iterator().next().partitionResponses().get(0).errorCode())
+            .isEqualTo(Errors.INVALID_REQUIRED_ACKS.code());
+    }
+
+    @Test
+    void aFetchReturnsAWholeBatchLargerThanItsLimitsAndExclusiveHighWatermark() throws Exception {
+        client.send(createTopic("big", 1, (short) 5));
+        ProduceRequestData.TopicProduceData topic = new ProduceRequestData.TopicProduceData().setName("big");
+        topic.partitionData().add(new ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(batch(5, 4000)));
+        ProduceRequestData.TopicProduceDataCollection topics = new ProduceRequestData.TopicProduceDataCollection();
+        topics.add(topic);
+        client.send(new ProduceRequest(new ProduceRequestData().setAcks((short) -1).setTimeoutMs(10_000)
+            .setTopicData(topics), (short) 12));
+        FetchRequestData.FetchTopic fetchTopic = new FetchRequestData.FetchTopic().setTopic("big");
+        fetchTopic.partitions().add(new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(0)
+            .setPartitionMaxBytes(100));
+        FetchRequestData data = new FetchRequestData().setReplicaId(-1).setMaxWaitMs(0).setMinBytes(1).setMaxBytes(100)
+            .setIsolationLevel((byte) 1).setSessionEpoch(-1).setTopics(List.of(fetchTopic));
+        FetchResponse response = (FetchResponse) client.send(new FetchRequest(data, (short) 12));
+        FetchResponseData.PartitionData partition = response.data().responses().get(0).partitions().get(0);
+        assertThat(partition.errorCode()).isZero();
+        assertThat(partition.highWatermark()).isEqualTo(5);
+        assertThat(partition.lastStableOffset()).isEqualTo(5);
+        assertThat(partition.abortedTransactions()).isEmpty();
+        assertThat(((MemoryRecords) partition.records()).sizeInBytes()).isGreaterThan(20_000);
+    }
+
+    @Test
+    void invalidNamesAndTooManyPartitionsGetKafkaErrors() throws Exception {
+        CreateTopicsResponse tooMany = (CreateTopicsResponse) client.send(createTopic("many", 101, (short) 5));
+        assertThat(tooMany.data().topics().find("many").errorCode()).isEqualTo(Errors.INVALID_PARTITIONS.code());
+        String longName = "x".repeat(250);
+        CreateTopicsResponse tooLong = (CreateTopicsResponse) client.send(createTopic(longName, 1, (short) 5));
+        assertThat(tooLong.data().topics().find(longName).errorCode()).isEqualTo(Errors.INVALID_TOPIC_EXCEPTION.code());
+        CreateTopicsResponse badChars = (CreateTopicsResponse) client.send(createTopic("a/b", 1, (short) 5));
+        assertThat(badChars.data().topics().find("a/b").errorCode()).isEqualTo(Errors.INVALID_TOPIC_EXCEPTION.code());
+        CreateTopicsResponse zero = (CreateTopicsResponse) client.send(createTopic("zero", 0, (short) 5));
+        assertThat(zero.data().topics().find("zero").errorCode()).isEqualTo(Errors.INVALID_PARTITIONS.code());
+
+        MetadataRequestData metadata = new MetadataRequestData().setAllowAutoTopicCreation(true)
+            .setTopics(List.of(new MetadataRequestData.MetadataRequestTopic().setName("bad name!")));
+        MetadataResponse response = (MetadataResponse) client.send(new MetadataRequest(metadata, (short) 12));
+        assertThat(response.data().topics().iterator().next().errorCode()).isEqualTo(Errors.INVALID_TOPIC_EXCEPTION.code());
+        assertThat(response.data().brokers().iterator().next().port()).isEqualTo(broker.port());
+    }
+}

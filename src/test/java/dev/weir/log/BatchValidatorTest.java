@@ -1,0 +1,109 @@
+package dev.weir.log;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.RecordBatch;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.junit.jupiter.api.Test;
+
+/** Each rule of Kafka's record-batch validation, with the error code a Kafka broker gives. */
+class BatchValidatorTest {
+    private static final long NOW = 1_700_000_000_000L;
+    private static final TopicLimits LIMITS = new TopicLimits(1000, TimestampType.CREATE_TIME, Long.MAX_VALUE,
+        3_600_000L, false);
+
+    private static MemoryRecords records(Compression compression, long timestamp, byte[] key, int count) {
+        SimpleRecord[] values = new SimpleRecord[count];
+        for (int i = 0; i < count; i++) {
+            values[i] = new SimpleRecord(timestamp, key, ("value-" + i).getBytes());
+        }
+        return MemoryRecords.withRecords(compression, values);
+    }
+
+    private static Errors errorOf(MemoryRecords records, TopicLimits limits) {
+        try {
+            BatchValidator.validate(records, limits, NOW);
+            return Errors.NONE;
+        } catch (InvalidBatchException e) {
+            return e.error();
+        }
+    }
+
+    @Test
+    void validBatchesPassWithTheirHeaderFields() {
+        ValidatedBatch batch = BatchValidator.validate(records(Compression.zstd().build(), NOW - 5, "k".getBytes(), 4),
+            LIMITS, NOW);
+        assertThat(batch.offsetCount()).isEqualTo(4);
+        assertThat(batch.maxTimestamp()).isEqualTo(NOW - 5);
+        assertThat(batch.producerId()).isEqualTo(RecordBatch.NO_PRODUCER_ID);
+    }
+
+    @Test
+    void aFlippedByteIsCorruptMessage() {
+        MemoryRecords records = records(Compression.NONE, NOW, "k".getBytes(), 3);
+        ByteBuffer buffer = records.buffer();
+        buffer.put(buffer.limit() - 2, (byte) (buffer.get(buffer.limit() - 2) ^ 1));
+        assertThat(errorOf(MemoryRecords.readableRecords(buffer), LIMITS)).isEqualTo(Errors.CORRUPT_MESSAGE);
+    }
+
+    @Test
+    void aBatchAboveMaxMessageBytesIsMessageTooLarge() {
+        assertThat(errorOf(records(Compression.NONE, NOW, "k".getBytes(), 100), LIMITS)).isEqualTo(Errors.MESSAGE_TOO_LARGE);
+    }
+
+    @Test
+    void twoBatchesInOnePartitionAreInvalidRecord() {
+        ByteBuffer one = records(Compression.NONE, NOW, "k".getBytes(), 1).buffer();
+        ByteBuffer two = ByteBuffer.allocate(one.remaining() * 2);
+        two.put(one.duplicate()).put(one.duplicate()).flip();
+        assertThat(errorOf(MemoryRecords.readableRecords(two), LIMITS)).isEqualTo(Errors.INVALID_RECORD);
+    }
+
+    @Test
+    void oldMagicIsUnsupportedForMessageFormat() {
+        MemoryRecords legacy = MemoryRecords.withRecords(RecordBatch.MAGIC_VALUE_V1, 0L, Compression.NONE,
+            new SimpleRecord(NOW, "k".getBytes(), "v".getBytes()));
+        assertThat(errorOf(legacy, LIMITS)).isEqualTo(Errors.UNSUPPORTED_FOR_MESSAGE_FORMAT);
+    }
+
+    @Test
+    void timestampsTooFarInTheFutureAreInvalidTimestamp() {
+        assertThat(errorOf(records(Compression.NONE, NOW + 7_200_000L, "k".getBytes(), 1), LIMITS))
+            .isEqualTo(Errors.INVALID_TIMESTAMP);
+        TopicLimits strictPast = new TopicLimits(1000, TimestampType.CREATE_TIME, 1000, 1000, false);
+        assertThat(errorOf(records(Compression.NONE, NOW - 5000, "k".getBytes(), 1), strictPast))
+            .isEqualTo(Errors.INVALID_TIMESTAMP);
+    }
+
+    @Test
+    void aNonZeroBaseOffsetIsInvalidRecord() {
+        MemoryRecords records = MemoryRecords.withRecords(5L, Compression.NONE,
+            new SimpleRecord(NOW, "k".getBytes(), "v".getBytes()));
+        assertThat(errorOf(records, LIMITS)).isEqualTo(Errors.INVALID_RECORD);
+    }
+
+    @Test
+    void compactedTopicsNeedKeys() {
+        TopicLimits compacted = new TopicLimits(1000, TimestampType.CREATE_TIME, Long.MAX_VALUE, 3_600_000L, true);
+        assertThat(errorOf(records(Compression.NONE, NOW, null, 1), compacted)).isEqualTo(Errors.INVALID_RECORD);
+        assertThat(errorOf(records(Compression.NONE, NOW, "k".getBytes(), 1), compacted)).isEqualTo(Errors.NONE);
+    }
+
+    @Test
+    void logAppendTimeRestampsTheBatchAndKeepsItsCrcValid() {
+        TopicLimits appendTime = new TopicLimits(1000, TimestampType.LOG_APPEND_TIME, Long.MAX_VALUE, 0, false);
+        ValidatedBatch batch = BatchValidator.validate(records(Compression.NONE, 5, "k".getBytes(), 2), appendTime, NOW);
+        assertThat(batch.maxTimestamp()).isEqualTo(NOW);
+        RecordBatch stored = MemoryRecords.readableRecords(batch.bytes()).batches().iterator().next();
+        assertThat(stored.isValid()).isTrue();
+        assertThat(stored.timestampType()).isEqualTo(TimestampType.LOG_APPEND_TIME);
+        assertThatThrownBy(() -> BatchValidator.validate(MemoryRecords.EMPTY, LIMITS, NOW))
+            .isInstanceOf(InvalidBatchException.class);
+    }
+}

@@ -1,0 +1,190 @@
+package dev.weir.log;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.weir.metadata.AppendOutcome;
+import dev.weir.metadata.PartitionKey;
+import dev.weir.metadata.TopicRecord;
+import dev.weir.metadata.sqlite.SqliteMetadataStore;
+import dev.weir.storage.StorageException;
+import dev.weir.storage.local.LocalObjectStore;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.stream.Stream;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.Record;
+import org.apache.kafka.common.record.internal.RecordBatch;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The log over the real local object store and SQLite index: append, read, recovery, corruption. */
+class LogTest {
+    private static final TopicLimits LIMITS = new TopicLimits(1 << 20, TimestampType.CREATE_TIME, Long.MAX_VALUE,
+        Long.MAX_VALUE, false);
+
+    @TempDir
+    Path dir;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    private SqliteMetadataStore metadata;
+    private LocalObjectStore store;
+    private Log log;
+    private final Uuid topicId = Uuid.randomUuid();
+    private PartitionKey partition;
+
+    @BeforeEach
+    void open() {
+        partition = new PartitionKey(topicId, 0);
+        openLog();
+        metadata.createTopic(new TopicRecord(topicId, "t", 2, Map.of(), 0));
+        log.partitionsCreated(topicId, 0, 2);
+    }
+
+    private void openLog() {
+        metadata = new SqliteMetadataStore(dir.resolve("metadata.db"), Clock.systemUTC());
+        store = new LocalObjectStore(dir.resolve("objects"));
+        log = new Log(store, metadata, Clock.systemUTC(), new LogSettings(1 << 20, 1, 4), timer);
+    }
+
+    private void reopen() {
+        log.close();
+        store.close();
+        metadata.close();
+        openLog();
+    }
+
+    @AfterEach
+    void close() {
+        log.close();
+        store.close();
+        metadata.close();
+        timer.shutdownNow();
+    }
+
+    private static ValidatedBatch batch(int records, long producerId, short epoch, int sequence) {
+        SimpleRecord[] values = new SimpleRecord[records];
+        for (int i = 0; i < records; i++) {
+            values[i] = new SimpleRecord(System.currentTimeMillis(), ("k" + i).getBytes(), ("v" + i).getBytes());
+        }
+        MemoryRecords memory = producerId < 0 ? MemoryRecords.withRecords(Compression.NONE, values)
+            : MemoryRecords.withIdempotentRecords(Compression.NONE, producerId, epoch, sequence, values);
+        return BatchValidator.validate(memory, LIMITS, System.currentTimeMillis());
+    }
+
+    private List<Long> offsetsReadFrom(long offset) {
+        List<Long> offsets = new ArrayList<>();
+        MemoryRecords records = log.read(partition, offset, 1 << 20, true).records();
+        for (RecordBatch batch : records.batches()) {
+            for (Record record : batch) {
+                offsets.add(record.offset());
+            }
+        }
+        return offsets;
+    }
+
+    @Test
+    void appendedBatchesGetContiguousOffsetsAndReadBackFromAnyOffset() {
+        for (int i = 0; i < 10; i++) {
+            AppendOutcome outcome = log.append(partition, batch(3, -1, (short) 0, 0)).join();
+            assertThat(outcome.baseOffset()).isEqualTo(i * 3L);
+        }
+        assertThat(log.offsets(partition).nextOffset()).isEqualTo(30);
+        // The tail keeps 4 batches, so offset 0 comes from the database and offset 28 from memory.
+        assertThat(offsetsReadFrom(0)).startsWith(0L, 1L, 2L).hasSize(30);
+        assertThat(offsetsReadFrom(28)).containsExactly(27L, 28L, 29L);
+        assertThat(log.read(partition, 5, 10, true).records().sizeInBytes()).isPositive();
+        reopen();
+        assertThat(log.offsets(partition).nextOffset()).isEqualTo(30);
+        assertThat(offsetsReadFrom(13)).startsWith(12L).hasSize(18);
+    }
+
+    @Test
+    void idempotentRetryGetsItsOriginalOffsetAndGapsAreRefused() {
+        long producerId = metadata.nextProducerId();
+        assertThat(log.append(partition, batch(2, producerId, (short) 0, 0)).join().baseOffset()).isZero();
+        assertThat(log.append(partition, batch(2, producerId, (short) 0, 2)).join().baseOffset()).isEqualTo(2);
+        AppendOutcome retry = log.append(partition, batch(2, producerId, (short) 0, 0)).join();
+        assertThat(retry.error()).isEqualTo(Errors.NONE);
+        assertThat(retry.baseOffset()).isZero();
+        assertThat(log.offsets(partition).nextOffset()).isEqualTo(4);
+        assertThat(log.append(partition, batch(1, producerId, (short) 0, 7)).join().error())
+            .isEqualTo(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER);
+        reopen();
+        assertThat(log.append(partition, batch(2, producerId, (short) 0, 2)).join().baseOffset()).isEqualTo(2);
+        assertThat(log.append(partition, batch(1, producerId, (short) 0, 4)).join().baseOffset()).isEqualTo(4);
+        assertThat(log.append(partition, batch(1, producerId, (short) 1, 0)).join().baseOffset()).isEqualTo(5);
+        assertThat(log.append(partition, batch(1, producerId, (short) 0, 5)).join().error())
+            .isEqualTo(Errors.INVALID_PRODUCER_EPOCH);
+    }
+
+    @Test
+    void objectsWrittenButNeverCommittedAreDeletedAtStart() throws Exception {
+        log.append(partition, batch(1, -1, (short) 0, 0)).join();
+        store.put("wal/00000000000000099999", ByteBuffer.wrap(new byte[] {1, 2, 3}));
+        reopen();
+        assertThat(store.list("wal/")).hasSize(1).doesNotContain("wal/00000000000000099999");
+        assertThat(log.append(partition, batch(1, -1, (short) 0, 0)).join().baseOffset()).isEqualTo(1);
+        assertThat(offsetsReadFrom(0)).containsExactly(0L, 1L);
+    }
+
+    @Test
+    void aCorruptBatchIsDetectedAndNeverServed() throws Exception {
+        log.append(partition, batch(5, -1, (short) 0, 0)).join();
+        reopen();
+        Path object;
+        try (Stream<Path> files = Files.list(dir.resolve("objects/wal"))) {
+            object = files.findFirst().orElseThrow();
+        }
+        try (FileChannel channel = FileChannel.open(object, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
+            ByteBuffer one = ByteBuffer.allocate(1);
+            long position = channel.size() - 3;
+            channel.read(one, position);
+            one.put(0, (byte) (one.get(0) ^ 0x5a)).rewind();
+            channel.write(one, position);
+        }
+        assertThatThrownBy(() -> log.read(partition, 0, 1 << 20, true))
+            .isInstanceOf(StorageException.class).hasMessageContaining("Corrupt batch");
+    }
+
+    @Test
+    void aTruncatedObjectIsReportedAsAStorageError() throws Exception {
+        log.append(partition, batch(5, -1, (short) 0, 0)).join();
+        reopen();
+        Path object;
+        try (Stream<Path> files = Files.list(dir.resolve("objects/wal"))) {
+            object = files.findFirst().orElseThrow();
+        }
+        try (FileChannel channel = FileChannel.open(object, StandardOpenOption.WRITE)) {
+            channel.truncate(channel.size() - 10);
+        }
+        assertThatThrownBy(() -> log.read(partition, 0, 1 << 20, true)).isInstanceOf(StorageException.class);
+    }
+
+    @Test
+    void deleteRecordsMovesTheLogStartAndSurvivesRestart() {
+        for (int i = 0; i < 4; i++) {
+            log.append(partition, batch(2, -1, (short) 0, 0)).join();
+        }
+        assertThat(log.deleteRecords(partition, 5)).isEqualTo(5);
+        assertThat(log.deleteRecords(partition, 3)).isEqualTo(5);
+        reopen();
+        assertThat(log.offsets(partition).logStartOffset()).isEqualTo(5);
+        assertThat(offsetsReadFrom(5)).startsWith(4L, 5L);
+    }
+}

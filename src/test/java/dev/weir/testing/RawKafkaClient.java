@@ -1,0 +1,45 @@
+package dev.weir.testing;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.RequestHeader;
+
+/**
+ * A blocking one-request-at-a-time Kafka connection for tests that need requests no client sends
+ * (bad batches, odd versions). Encodes and decodes with kafka-clients' own classes.
+ */
+public final class RawKafkaClient implements AutoCloseable {
+    private final Socket socket;
+    private final DataInputStream in;
+    private final DataOutputStream out;
+    private int correlationId;
+
+    public RawKafkaClient(int port) throws IOException {
+        socket = new Socket("127.0.0.1", port);
+        socket.setSoTimeout(30_000);
+        in = new DataInputStream(socket.getInputStream());
+        out = new DataOutputStream(socket.getOutputStream());
+    }
+
+    public AbstractResponse send(AbstractRequest request) throws IOException {
+        RequestHeader header = new RequestHeader(request.apiKey(), request.version(), "raw-test", ++correlationId);
+        ByteBuffer frame = request.serializeWithHeader(header);
+        out.writeInt(frame.remaining());
+        out.write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
+        out.flush();
+        int size = in.readInt();
+        byte[] body = new byte[size];
+        in.readFully(body);
+        return AbstractResponse.parseResponse(ByteBuffer.wrap(body), header);
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}
