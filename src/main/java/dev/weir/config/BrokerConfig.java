@@ -38,9 +38,9 @@ public final class BrokerConfig {
     public static final String MAX_PARTITIONS_PER_TOPIC = "max.partitions.per.topic";
     public static final String MAX_PARTITIONS = "max.partitions";
     public static final String CONNECTION_MAX_INFLIGHT_REQUESTS = "connection.max.inflight.requests";
+    public static final String QUEUED_MAX_REQUEST_BYTES = "queued.max.request.bytes";
     public static final String WAL_OBJECT_MAX_BYTES = "wal.object.max.bytes";
     public static final String WAL_OBJECT_MAX_AGE_MS = "wal.object.max.age.ms";
-    public static final String WAL_MAX_PENDING_BYTES = "wal.max.pending.bytes";
     public static final String FETCH_MAX_WAIT_MS_LIMIT = "fetch.max.wait.ms.limit";
     public static final String TAIL_INDEX_MAX_BATCHES = "tail.index.max.batches.per.partition";
 
@@ -94,12 +94,13 @@ public final class BrokerConfig {
             "The most partitions the broker holds in all; a request above it gets INVALID_PARTITIONS.")
         .define(CONNECTION_MAX_INFLIGHT_REQUESTS, Type.INT, 32, Range.between(1, 1024), Importance.LOW,
             "Requests one connection may have in progress; the broker stops reading that socket beyond it.")
+        .define(QUEUED_MAX_REQUEST_BYTES, Type.LONG, 256L * 1024 * 1024, Range.atLeast(1024 * 1024), Importance.MEDIUM,
+            "Bytes of received requests not yet answered, across all connections; beyond it connections wait"
+                + " before reading more (a single request larger than this is still admitted when nothing else is queued).")
         .define(WAL_OBJECT_MAX_BYTES, Type.INT, 8 * 1024 * 1024, Range.between(64 * 1024, 512 * 1024 * 1024),
             Importance.MEDIUM, "A WAL object is sealed when it reaches this size.")
         .define(WAL_OBJECT_MAX_AGE_MS, Type.INT, 2, Range.between(0, 10_000), Importance.MEDIUM,
             "A WAL object is sealed at most this long after its first batch arrived (0: as soon as the writer is free).")
-        .define(WAL_MAX_PENDING_BYTES, Type.LONG, 256L * 1024 * 1024, Range.atLeast(1024 * 1024), Importance.MEDIUM,
-            "Produced bytes that may wait for their WAL object; beyond it produce requests wait (back-pressure).")
         .define(FETCH_MAX_WAIT_MS_LIMIT, Type.INT, 30_000, Range.between(0, 600_000), Importance.LOW,
             "The longest a fetch is held for max.wait.ms, whatever the client asks.")
         .define(TAIL_INDEX_MAX_BATCHES, Type.INT, 8192, Range.between(16, 1_000_000), Importance.LOW,

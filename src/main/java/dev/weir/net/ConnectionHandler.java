@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * any order; responses are written strictly in request order, as Kafka clients require. The
  * connection stops reading its socket while {@code maxInFlight} requests are in progress or while
  * its outbound buffer is above the high-water mark, so a slow or flooding client cannot make the
- * broker buffer without bound. All state is confined to the channel's event loop.
+ * broker buffer without bound; the request bytes of all connections together are bounded by
+ * {@link RequestMemory}. All state is confined to the channel's event loop.
  */
 final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionHandler.class);
@@ -28,6 +29,8 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     private final FrameProcessor processor;
     private final int maxInFlight;
+    private final RequestMemory memory;
+    private final ReadGate gate;
     private final Map<Long, Object> completed = new HashMap<>();
     private FrameProcessor.Connection connection;
     private long nextSequence;
@@ -35,9 +38,11 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private int inFlight;
     private boolean closing;
 
-    ConnectionHandler(FrameProcessor processor, int maxInFlight) {
+    ConnectionHandler(FrameProcessor processor, int maxInFlight, RequestMemory memory, ReadGate gate) {
         this.processor = processor;
         this.maxInFlight = maxInFlight;
+        this.memory = memory;
+        this.gate = gate;
     }
 
     @Override
@@ -50,29 +55,33 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object message) {
+        FrameDecoder.Frame frame = (FrameDecoder.Frame) message;
         if (closing) {
+            memory.release(frame.reservedBytes());
             return;
         }
-        ByteBuffer frame = (ByteBuffer) message;
         long sequence = nextSequence++;
         inFlight++;
         updateAutoRead(ctx);
         CompletableFuture<ByteBuffer> response;
         try {
-            response = processor.process(frame, connection);
+            response = processor.process(frame.bytes(), connection);
         } catch (RuntimeException e) {
             response = CompletableFuture.failedFuture(e);
         }
         if (response.isDone()) {
-            completed(ctx, sequence, response);
+            completed(ctx, sequence, response, frame.reservedBytes());
         } else {
             CompletableFuture<ByteBuffer> pending = response;
-            response.whenComplete((ignored, error) -> ctx.executor().execute(() -> completed(ctx, sequence, pending)));
+            response.whenComplete((ignored, error) -> ctx.executor().execute(
+                () -> completed(ctx, sequence, pending, frame.reservedBytes())));
         }
     }
 
-    private void completed(ChannelHandlerContext ctx, long sequence, CompletableFuture<ByteBuffer> response) {
+    private void completed(ChannelHandlerContext ctx, long sequence, CompletableFuture<ByteBuffer> response,
+                           int reservedBytes) {
         inFlight--;
+        memory.release(reservedBytes);
         if (closing) {
             return;
         }
@@ -105,10 +114,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void updateAutoRead(ChannelHandlerContext ctx) {
-        boolean read = !closing && inFlight < maxInFlight && ctx.channel().isWritable();
-        if (ctx.channel().config().isAutoRead() != read) {
-            ctx.channel().config().setAutoRead(read);
-        }
+        gate.tooManyInFlight(ctx.channel(), closing || inFlight >= maxInFlight);
     }
 
     @Override

@@ -31,15 +31,17 @@ public final class NetworkServer implements AutoCloseable {
 
     /** The limits of the network layer. */
     public record Settings(String host, int port, int threads, int maxFrameBytes, int maxInFlightPerConnection,
-                           int maxConnections) {
+                           int maxConnections, long maxRequestMemoryBytes) {
     }
 
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final Channel serverChannel;
     private final AtomicInteger connections = new AtomicInteger();
+    private final RequestMemory memory;
 
     public NetworkServer(Settings settings, FrameProcessor processor) throws InterruptedException {
+        memory = new RequestMemory(settings.maxRequestMemoryBytes());
         boolean epoll = Epoll.isAvailable();
         boss = new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         workers = new MultiThreadIoEventLoopGroup(settings.threads(),
@@ -64,8 +66,10 @@ public final class NetworkServer implements AutoCloseable {
                         return;
                     }
                     channel.closeFuture().addListener(closed -> connections.decrementAndGet());
-                    channel.pipeline().addLast(new FrameDecoder(settings.maxFrameBytes()));
-                    channel.pipeline().addLast(new ConnectionHandler(processor, settings.maxInFlightPerConnection()));
+                    ReadGate gate = new ReadGate();
+                    channel.pipeline().addLast(new FrameDecoder(settings.maxFrameBytes(), memory, gate));
+                    channel.pipeline().addLast(new ConnectionHandler(processor, settings.maxInFlightPerConnection(),
+                        memory, gate));
                     channel.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                         @Override
                         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
@@ -77,6 +81,11 @@ public final class NetworkServer implements AutoCloseable {
         InetSocketAddress address = settings.host().isEmpty() ? new InetSocketAddress(settings.port())
             : new InetSocketAddress(settings.host(), settings.port());
         serverChannel = bootstrap.bind(address).sync().channel();
+    }
+
+    /** Bytes of requests received and not yet answered, across all connections. */
+    public long requestMemoryInUse() {
+        return memory.usedBytes();
     }
 
     public int port() {
