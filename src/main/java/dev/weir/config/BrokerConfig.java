@@ -39,6 +39,16 @@ public final class BrokerConfig {
     public static final String MAX_PARTITIONS = "max.partitions";
     public static final String CONNECTION_MAX_INFLIGHT_REQUESTS = "connection.max.inflight.requests";
     public static final String QUEUED_MAX_REQUEST_BYTES = "queued.max.request.bytes";
+    public static final String GROUP_MIN_SESSION_TIMEOUT_MS = "group.min.session.timeout.ms";
+    public static final String GROUP_MAX_SESSION_TIMEOUT_MS = "group.max.session.timeout.ms";
+    public static final String GROUP_INITIAL_REBALANCE_DELAY_MS = "group.initial.rebalance.delay.ms";
+    public static final String GROUP_MAX_SIZE = "group.max.size";
+    public static final String GROUP_MAX_MEMBER_METADATA_BYTES = "group.max.member.metadata.bytes";
+    public static final String GROUP_MAX_GROUPS = "group.max.groups";
+    public static final String GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS = "group.consumer.heartbeat.interval.ms";
+    public static final String GROUP_CONSUMER_SESSION_TIMEOUT_MS = "group.consumer.session.timeout.ms";
+    public static final String OFFSET_METADATA_MAX_BYTES = "offset.metadata.max.bytes";
+    public static final String OFFSETS_RETENTION_MINUTES = "offsets.retention.minutes";
     public static final String WAL_OBJECT_MAX_BYTES = "wal.object.max.bytes";
     public static final String WAL_OBJECT_MAX_AGE_MS = "wal.object.max.age.ms";
     public static final String FETCH_MAX_WAIT_MS_LIMIT = "fetch.max.wait.ms.limit";
@@ -97,6 +107,27 @@ public final class BrokerConfig {
         .define(QUEUED_MAX_REQUEST_BYTES, Type.LONG, 256L * 1024 * 1024, Range.atLeast(1024 * 1024), Importance.MEDIUM,
             "Bytes of received requests not yet answered, across all connections; beyond it connections wait"
                 + " before reading more (a single request larger than this is still admitted when nothing else is queued).")
+        .define(GROUP_MIN_SESSION_TIMEOUT_MS, Type.INT, 6000, Range.atLeast(1), Importance.MEDIUM,
+            "The shortest session timeout a classic group member may ask for (INVALID_SESSION_TIMEOUT below it).")
+        .define(GROUP_MAX_SESSION_TIMEOUT_MS, Type.INT, 1_800_000, Range.atLeast(1), Importance.MEDIUM,
+            "The longest session timeout a classic group member may ask for (INVALID_SESSION_TIMEOUT above it).")
+        .define(GROUP_INITIAL_REBALANCE_DELAY_MS, Type.INT, 0, Range.atLeast(0), Importance.MEDIUM,
+            "How long a new classic group waits for more members before its first rebalance (Kafka ships 0 in its"
+                + " example configuration, 3000 in code).")
+        .define(GROUP_MAX_SIZE, Type.INT, 1000, Range.atLeast(1), Importance.MEDIUM,
+            "The most members of one group (GROUP_MAX_SIZE_REACHED beyond it).")
+        .define(GROUP_MAX_MEMBER_METADATA_BYTES, Type.INT, 1024 * 1024, Range.atLeast(1024), Importance.LOW,
+            "The most protocol metadata one classic member may send in JoinGroup (INVALID_REQUEST beyond it).")
+        .define(GROUP_MAX_GROUPS, Type.INT, 100_000, Range.atLeast(1), Importance.LOW,
+            "The most groups with members the coordinator holds (GROUP_MAX_SIZE_REACHED for a new one beyond it).")
+        .define(GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS, Type.INT, 5000, Range.atLeast(1), Importance.MEDIUM,
+            "The heartbeat interval of consumer-protocol (KIP-848) group members.")
+        .define(GROUP_CONSUMER_SESSION_TIMEOUT_MS, Type.INT, 45_000, Range.atLeast(1), Importance.MEDIUM,
+            "The session timeout of consumer-protocol (KIP-848) group members.")
+        .define(OFFSET_METADATA_MAX_BYTES, Type.INT, 4096, Range.atLeast(0), Importance.LOW,
+            "The longest metadata string of a committed offset (OFFSET_METADATA_TOO_LARGE beyond it).")
+        .define(OFFSETS_RETENTION_MINUTES, Type.INT, 10_080, Range.atLeast(1), Importance.MEDIUM,
+            "How long the committed offsets of an empty group are kept after its last commit.")
         .define(WAL_OBJECT_MAX_BYTES, Type.INT, 8 * 1024 * 1024, Range.between(64 * 1024, 512 * 1024 * 1024),
             Importance.MEDIUM, "A WAL object is sealed when it reaches this size.")
         .define(WAL_OBJECT_MAX_AGE_MS, Type.INT, 2, Range.between(0, 10_000), Importance.MEDIUM,

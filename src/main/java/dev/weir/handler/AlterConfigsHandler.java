@@ -73,7 +73,7 @@ public final class AlterConfigsHandler implements Handler<AlterConfigsRequest> {
         for (AlterableConfig config : resource.configs()) {
             // Two values for one key would leave the outcome to request order; refuse instead.
             if (configs.containsKey(config.name())) {
-                throw new InvalidConfigurationException("Duplicate config keys");
+                throw new org.apache.kafka.common.errors.InvalidRequestException("Error due to duplicate config keys");
             }
             configs.put(config.name(), config.value());
         }

@@ -79,7 +79,7 @@ public final class IncrementalAlterConfigsHandler implements Handler<Incremental
         for (AlterableConfig config : resource.configs()) {
             // Two operations on one key would leave the outcome to request order; refuse instead.
             if (!names.add(config.name())) {
-                throw new InvalidConfigurationException("Duplicate config keys");
+                throw new org.apache.kafka.common.errors.InvalidRequestException("Error due to duplicate config keys");
             }
         }
         Map<String, String> explicit = new LinkedHashMap<>(topic.configs());

@@ -52,6 +52,18 @@ public interface MetadataStore extends AutoCloseable {
     /** A producer id never handed out before. */
     long nextProducerId();
 
+    /** Stores (replaces) a group's committed offsets, durably, in one transaction. */
+    void commitOffsets(String groupId, List<CommittedOffset> offsets);
+
+    /** Every group's committed offsets, read once at start-up. */
+    Map<String, List<CommittedOffset>> committedOffsets();
+
+    /** Deletes the given partitions' offsets of a group (all of them when {@code partitions} is null). */
+    void deleteOffsets(String groupId, List<CommittedOffset> partitions);
+
+    /** Deletes every group's offsets for a topic (the topic was deleted). */
+    void deleteOffsetsOfTopic(String topic);
+
     /** Keys of every committed object. */
     Set<String> committedObjectKeys();
 

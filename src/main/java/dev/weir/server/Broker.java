@@ -5,6 +5,11 @@ import dev.weir.config.Listener;
 import dev.weir.handler.ApiVersionsHandler;
 import dev.weir.handler.BrokerContext;
 import dev.weir.handler.ErrorTranslator;
+import dev.weir.handler.GroupHandlers;
+import dev.weir.groups.GroupAdministration;
+import dev.weir.groups.GroupCoordinator;
+import dev.weir.groups.GroupSettings;
+import dev.weir.groups.OffsetCoordinator;
 import dev.weir.log.Log;
 import dev.weir.log.LogSettings;
 import dev.weir.metadata.MetadataStore;
@@ -51,6 +56,7 @@ public final class Broker implements AutoCloseable {
     private final ObjectStore store;
     private final ScheduledExecutorService timer;
     private final ExecutorService io;
+    private final ScheduledExecutorService groupThread;
     private final Log log;
     private final NetworkServer network;
     private final Listener advertised;
@@ -89,9 +95,24 @@ public final class Broker implements AutoCloseable {
         advertised = advertisedListener(config, network.port());
         BrokerContext context = new BrokerContext(config, topics, log, metadata, io, clock, config.nodeId(),
             metadata.clusterId(), advertised);
-        HandlerRegistry registry = Handlers.registry(context);
+        groupThread = Executors.newSingleThreadScheduledExecutor(daemonThreads("weir-groups"));
+        GroupCoordinator classic = new GroupCoordinator(groupThread, clock, groupSettings(config));
+        OffsetCoordinator offsets = new OffsetCoordinator(classic, metadata, new TopicServiceLookup(topics));
+        topics.onDeleted(topic -> offsets.topicDeleted(topic.name()));
+        GroupHandlers groups = new GroupHandlers(classic, offsets, new GroupAdministration(classic, offsets));
+        HandlerRegistry registry = Handlers.registry(context, groups);
         registry.register(org.apache.kafka.common.protocol.ApiKeys.API_VERSIONS, new ApiVersionsHandler(registry));
         processor.set(new RequestDispatcher(registry, listener.name(), clock, ErrorTranslator::toApiException));
+    }
+
+    private static GroupSettings groupSettings(BrokerConfig config) {
+        return new GroupSettings(config.getInt(BrokerConfig.GROUP_MIN_SESSION_TIMEOUT_MS),
+            config.getInt(BrokerConfig.GROUP_MAX_SESSION_TIMEOUT_MS), config.getInt(BrokerConfig.GROUP_INITIAL_REBALANCE_DELAY_MS),
+            config.getInt(BrokerConfig.GROUP_MAX_SIZE), config.getInt(BrokerConfig.GROUP_MAX_MEMBER_METADATA_BYTES),
+            config.getInt(BrokerConfig.OFFSET_METADATA_MAX_BYTES), config.getInt(BrokerConfig.GROUP_MAX_GROUPS),
+            config.getInt(BrokerConfig.OFFSETS_RETENTION_MINUTES) * 60_000L,
+            config.getInt(BrokerConfig.GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS),
+            config.getInt(BrokerConfig.GROUP_CONSUMER_SESSION_TIMEOUT_MS));
     }
 
     private static Listener advertisedListener(BrokerConfig config, int boundPort) throws UnknownHostException {
@@ -136,6 +157,7 @@ public final class Broker implements AutoCloseable {
         LOG.info("Shutting down");
         network.close();
         log.close();
+        groupThread.shutdownNow();
         io.shutdown();
         timer.shutdownNow();
         try {

@@ -4,7 +4,19 @@ import dev.weir.handler.AlterConfigsHandler;
 import dev.weir.handler.BrokerContext;
 import dev.weir.handler.CreatePartitionsHandler;
 import dev.weir.handler.CreateTopicsHandler;
+import dev.weir.handler.DeleteGroupsHandler;
 import dev.weir.handler.DeleteRecordsHandler;
+import dev.weir.handler.DescribeGroupsHandler;
+import dev.weir.handler.FindCoordinatorHandler;
+import dev.weir.handler.GroupHandlers;
+import dev.weir.handler.HeartbeatHandler;
+import dev.weir.handler.JoinGroupHandler;
+import dev.weir.handler.LeaveGroupHandler;
+import dev.weir.handler.ListGroupsHandler;
+import dev.weir.handler.OffsetCommitHandler;
+import dev.weir.handler.OffsetDeleteHandler;
+import dev.weir.handler.OffsetFetchHandler;
+import dev.weir.handler.SyncGroupHandler;
 import dev.weir.handler.DeleteTopicsHandler;
 import dev.weir.handler.DescribeClusterHandler;
 import dev.weir.handler.DescribeConfigsHandler;
@@ -23,8 +35,19 @@ final class Handlers {
     private Handlers() {
     }
 
-    static HandlerRegistry registry(BrokerContext broker) {
+    static HandlerRegistry registry(BrokerContext broker, GroupHandlers groups) {
         return new HandlerRegistry()
+            .register(ApiKeys.FIND_COORDINATOR, new FindCoordinatorHandler(broker))
+            .register(ApiKeys.JOIN_GROUP, new JoinGroupHandler(groups))
+            .register(ApiKeys.SYNC_GROUP, new SyncGroupHandler(groups))
+            .register(ApiKeys.HEARTBEAT, new HeartbeatHandler(groups))
+            .register(ApiKeys.LEAVE_GROUP, new LeaveGroupHandler(groups))
+            .register(ApiKeys.OFFSET_COMMIT, new OffsetCommitHandler(groups))
+            .register(ApiKeys.OFFSET_FETCH, new OffsetFetchHandler(groups))
+            .register(ApiKeys.OFFSET_DELETE, new OffsetDeleteHandler(groups))
+            .register(ApiKeys.LIST_GROUPS, new ListGroupsHandler(groups))
+            .register(ApiKeys.DESCRIBE_GROUPS, new DescribeGroupsHandler(groups))
+            .register(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups))
             .register(ApiKeys.METADATA, new MetadataHandler(broker))
             .register(ApiKeys.PRODUCE, new ProduceHandler(broker))
             .register(ApiKeys.FETCH, new FetchHandler(broker))

@@ -38,6 +38,7 @@ public final class TopicService {
     private final Clock clock;
     private final Map<String, Topic> byName = new ConcurrentHashMap<>();
     private final Map<Uuid, Topic> byId = new ConcurrentHashMap<>();
+    private final List<java.util.function.Consumer<Topic>> deletionListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public TopicService(MetadataStore metadata, Log log, BrokerConfig broker, Clock clock) {
         this.metadata = metadata;
@@ -48,6 +49,11 @@ public final class TopicService {
         for (TopicRecord record : metadata.topics()) {
             publish(record);
         }
+    }
+
+    /** Called after a topic is deleted (the group coordinator drops its committed offsets). */
+    public void onDeleted(java.util.function.Consumer<Topic> listener) {
+        deletionListeners.add(listener);
     }
 
     public TopicConfigs configs() {
@@ -193,6 +199,7 @@ public final class TopicService {
         log.topicDeleted(topic.id());
         byName.remove(topic.name());
         byId.remove(topic.id());
+        deletionListeners.forEach(listener -> listener.accept(topic));
     }
 
     public synchronized void createPartitions(String name, int count, List<List<Integer>> assignment, boolean validateOnly) {

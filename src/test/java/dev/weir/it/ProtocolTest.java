@@ -78,7 +78,10 @@ class ProtocolTest {
         assertThat(advertised).containsExactlyInAnyOrder(ApiKeys.API_VERSIONS, ApiKeys.METADATA, ApiKeys.PRODUCE,
             ApiKeys.FETCH, ApiKeys.LIST_OFFSETS, ApiKeys.INIT_PRODUCER_ID, ApiKeys.DELETE_RECORDS,
             ApiKeys.OFFSET_FOR_LEADER_EPOCH, ApiKeys.CREATE_TOPICS, ApiKeys.DELETE_TOPICS, ApiKeys.CREATE_PARTITIONS,
-            ApiKeys.DESCRIBE_CONFIGS, ApiKeys.ALTER_CONFIGS, ApiKeys.INCREMENTAL_ALTER_CONFIGS, ApiKeys.DESCRIBE_CLUSTER);
+            ApiKeys.DESCRIBE_CONFIGS, ApiKeys.ALTER_CONFIGS, ApiKeys.INCREMENTAL_ALTER_CONFIGS, ApiKeys.DESCRIBE_CLUSTER,
+            ApiKeys.FIND_COORDINATOR, ApiKeys.JOIN_GROUP, ApiKeys.SYNC_GROUP, ApiKeys.HEARTBEAT, ApiKeys.LEAVE_GROUP,
+            ApiKeys.OFFSET_COMMIT, ApiKeys.OFFSET_FETCH, ApiKeys.OFFSET_DELETE, ApiKeys.LIST_GROUPS,
+            ApiKeys.DESCRIBE_GROUPS, ApiKeys.DELETE_GROUPS);
         ApiVersion produce = response.data().apiKeys().find(ApiKeys.PRODUCE.id);
         assertThat(produce.minVersion()).as("librdkafka compresses only when Produce v0 is advertised").isZero();
         assertThat(produce.maxVersion()).isEqualTo(ApiKeys.PRODUCE.latestVersion());

@@ -3,6 +3,7 @@ package dev.weir.metadata.sqlite;
 import dev.weir.metadata.AppendOutcome;
 import dev.weir.metadata.BatchAppend;
 import dev.weir.metadata.BatchLocation;
+import dev.weir.metadata.CommittedOffset;
 import dev.weir.metadata.MetadataException;
 import dev.weir.metadata.MetadataStore;
 import dev.weir.metadata.PartitionKey;
@@ -491,6 +492,79 @@ public final class SqliteMetadataStore implements MetadataStore {
             }
         });
         return id[0];
+    }
+
+    @Override
+    public synchronized void commitOffsets(String groupId, List<CommittedOffset> offsets) {
+        write(() -> {
+            try (PreparedStatement upsert = writer.prepareStatement(
+                "INSERT INTO group_offsets (group_id, topic, partition, committed_offset, leader_epoch, metadata, commit_ms)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (group_id, topic, partition) DO UPDATE SET"
+                    + " committed_offset = excluded.committed_offset, leader_epoch = excluded.leader_epoch,"
+                    + " metadata = excluded.metadata, commit_ms = excluded.commit_ms")) {
+                for (CommittedOffset offset : offsets) {
+                    upsert.setString(1, groupId);
+                    upsert.setString(2, offset.topic());
+                    upsert.setInt(3, offset.partition());
+                    upsert.setLong(4, offset.offset());
+                    upsert.setInt(5, offset.leaderEpoch());
+                    upsert.setString(6, offset.metadata());
+                    upsert.setLong(7, offset.commitMs());
+                    upsert.addBatch();
+                }
+                upsert.executeBatch();
+            }
+        });
+    }
+
+    @Override
+    public Map<String, List<CommittedOffset>> committedOffsets() {
+        return read(connection -> {
+            Map<String, List<CommittedOffset>> offsets = new HashMap<>();
+            try (Statement statement = connection.createStatement();
+                 ResultSet rows = statement.executeQuery("SELECT group_id, topic, partition, committed_offset,"
+                     + " leader_epoch, metadata, commit_ms FROM group_offsets")) {
+                while (rows.next()) {
+                    offsets.computeIfAbsent(rows.getString(1), group -> new ArrayList<>()).add(new CommittedOffset(
+                        rows.getString(2), rows.getInt(3), rows.getLong(4), rows.getInt(5), rows.getString(6),
+                        rows.getLong(7)));
+                }
+            }
+            return offsets;
+        });
+    }
+
+    @Override
+    public synchronized void deleteOffsets(String groupId, List<CommittedOffset> partitions) {
+        write(() -> {
+            if (partitions == null) {
+                try (PreparedStatement delete = writer.prepareStatement("DELETE FROM group_offsets WHERE group_id = ?")) {
+                    delete.setString(1, groupId);
+                    delete.executeUpdate();
+                }
+                return;
+            }
+            try (PreparedStatement delete = writer.prepareStatement(
+                "DELETE FROM group_offsets WHERE group_id = ? AND topic = ? AND partition = ?")) {
+                for (CommittedOffset partition : partitions) {
+                    delete.setString(1, groupId);
+                    delete.setString(2, partition.topic());
+                    delete.setInt(3, partition.partition());
+                    delete.addBatch();
+                }
+                delete.executeBatch();
+            }
+        });
+    }
+
+    @Override
+    public synchronized void deleteOffsetsOfTopic(String topic) {
+        write(() -> {
+            try (PreparedStatement delete = writer.prepareStatement("DELETE FROM group_offsets WHERE topic = ?")) {
+                delete.setString(1, topic);
+                delete.executeUpdate();
+            }
+        });
     }
 
     @Override

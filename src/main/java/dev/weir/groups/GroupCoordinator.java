@@ -1,0 +1,574 @@
+package dev.weir.groups;
+
+import dev.weir.groups.ClassicGroup.State;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.apache.kafka.common.message.HeartbeatRequestData;
+import org.apache.kafka.common.message.HeartbeatResponseData;
+import org.apache.kafka.common.message.JoinGroupRequestData;
+import org.apache.kafka.common.message.JoinGroupRequestData.JoinGroupRequestProtocol;
+import org.apache.kafka.common.message.JoinGroupResponseData;
+import org.apache.kafka.common.message.JoinGroupResponseData.JoinGroupResponseMember;
+import org.apache.kafka.common.message.LeaveGroupRequestData.MemberIdentity;
+import org.apache.kafka.common.message.LeaveGroupResponseData.MemberResponse;
+import org.apache.kafka.common.message.SyncGroupRequestData;
+import org.apache.kafka.common.message.SyncGroupRequestData.SyncGroupRequestAssignment;
+import org.apache.kafka.common.message.SyncGroupResponseData;
+import org.apache.kafka.common.protocol.Errors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The classic group protocol: JoinGroup, SyncGroup, Heartbeat and LeaveGroup, with session and
+ * rebalance timeouts, static membership and Kafka's error codes. Group membership lives only in
+ * memory; after a restart members get UNKNOWN_MEMBER_ID and rejoin. All state is confined to one
+ * thread, the {@code executor}: public methods hand their work to it and return futures.
+ */
+public final class GroupCoordinator {
+    private static final Logger LOG = LoggerFactory.getLogger(GroupCoordinator.class);
+
+    final ScheduledExecutorService executor;
+    final Clock clock;
+    final GroupSettings settings;
+    final Map<String, ClassicGroup> groups = new HashMap<>();
+    /** Groups of the consumer protocol (KIP-848); a group id is in at most one of the two maps. */
+    private final Map<String, ConsumerGroupState> consumerGroups = new HashMap<>();
+
+    public GroupCoordinator(ScheduledExecutorService executor, Clock clock, GroupSettings settings) {
+        this.executor = executor;
+        this.clock = clock;
+        this.settings = settings;
+    }
+
+    Map<String, ConsumerGroupState> consumerGroups() {
+        return consumerGroups;
+    }
+
+    /** Runs {@code work} on the coordinator thread. */
+    <T> CompletableFuture<T> onCoordinator(Supplier<CompletableFuture<T>> work) {
+        return CompletableFuture.supplyAsync(work, executor).thenCompose(future -> future);
+    }
+
+    private static JoinGroupResponseData joinError(String memberId, Errors error) {
+        return new JoinGroupResponseData().setMemberId(memberId).setErrorCode(error.code()).setGenerationId(-1)
+            .setProtocolName(null).setLeader("");
+    }
+
+    public CompletableFuture<JoinGroupResponseData> join(JoinGroupRequestData request, String clientId,
+                                                         String clientHost, short version) {
+        return onCoordinator(() -> doJoin(request, clientId, clientHost, version));
+    }
+
+    private CompletableFuture<JoinGroupResponseData> doJoin(JoinGroupRequestData request, String clientId,
+                                                            String clientHost, short version) {
+        String memberId = request.memberId();
+        Errors invalid = validateJoin(request);
+        if (invalid != Errors.NONE) {
+            return CompletableFuture.completedFuture(joinError(memberId, invalid));
+        }
+        ConsumerGroupState consumerGroup = consumerGroups.get(request.groupId());
+        if (consumerGroup != null && !consumerGroup.isEmpty()) {
+            return CompletableFuture.completedFuture(joinError(memberId, Errors.INCONSISTENT_GROUP_PROTOCOL));
+        }
+        consumerGroups.remove(request.groupId());
+        ClassicGroup group = groups.get(request.groupId());
+        if (group == null) {
+            if (!memberId.isEmpty()) {
+                return CompletableFuture.completedFuture(joinError(memberId, Errors.UNKNOWN_MEMBER_ID));
+            }
+            if (groups.size() + consumerGroups.size() >= settings.maxGroups()) {
+                return CompletableFuture.completedFuture(joinError(memberId, Errors.GROUP_MAX_SIZE_REACHED));
+            }
+            group = new ClassicGroup(request.groupId(), clock.millis());
+            groups.put(group.groupId, group);
+        }
+        List<ClassicMember.Protocol> protocols = new ArrayList<>();
+        for (JoinGroupRequestProtocol protocol : request.protocols()) {
+            protocols.add(new ClassicMember.Protocol(protocol.name(), protocol.metadata()));
+        }
+        if (!group.supportsProtocols(request.protocolType(), protocols)) {
+            return CompletableFuture.completedFuture(joinError(memberId, Errors.INCONSISTENT_GROUP_PROTOCOL));
+        }
+        if (memberId.isEmpty()) {
+            return joinNewMember(group, request, protocols, clientId, clientHost, version);
+        }
+        return joinKnownMember(group, request, protocols, clientId, clientHost);
+    }
+
+    private Errors validateJoin(JoinGroupRequestData request) {
+        if (request.groupId() == null || request.groupId().isEmpty()) {
+            return Errors.INVALID_GROUP_ID;
+        }
+        if (request.sessionTimeoutMs() < settings.minSessionTimeoutMs()
+            || request.sessionTimeoutMs() > settings.maxSessionTimeoutMs()) {
+            return Errors.INVALID_SESSION_TIMEOUT;
+        }
+        if (request.rebalanceTimeoutMs() > settings.maxSessionTimeoutMs() * 10L && request.rebalanceTimeoutMs() > 0) {
+            // Kafka accepts any rebalance timeout; an absurd one only delays its own group, so it is kept.
+            LOG.debug("Group {} member asks for a rebalance timeout of {} ms", request.groupId(), request.rebalanceTimeoutMs());
+        }
+        long metadataBytes = 0;
+        for (JoinGroupRequestProtocol protocol : request.protocols()) {
+            metadataBytes += protocol.metadata().length + protocol.name().length();
+        }
+        if (metadataBytes > settings.maxMemberMetadataBytes()) {
+            return Errors.INVALID_REQUEST;
+        }
+        return Errors.NONE;
+    }
+
+    private CompletableFuture<JoinGroupResponseData> joinNewMember(ClassicGroup group, JoinGroupRequestData request,
+                                                                   List<ClassicMember.Protocol> protocols,
+                                                                   String clientId, String clientHost, short version) {
+        if (group.state == State.DEAD) {
+            return CompletableFuture.completedFuture(joinError("", Errors.COORDINATOR_NOT_AVAILABLE));
+        }
+        String instanceId = request.groupInstanceId();
+        String newMemberId = (instanceId != null ? instanceId : clientId) + "-" + UUID.randomUUID();
+        if (instanceId != null && group.staticMembers.containsKey(instanceId)) {
+            return replaceStaticMember(group, request, protocols, newMemberId, clientId, clientHost);
+        }
+        if (group.size() >= settings.maxGroupSize()) {
+            return CompletableFuture.completedFuture(joinError("", Errors.GROUP_MAX_SIZE_REACHED));
+        }
+        if (instanceId == null && version >= 4) {
+            // KIP-394: the member learns its id first and joins with it, so a retried join is not a new member.
+            group.pendingMembers.add(newMemberId);
+            group.pendingExpiry.put(newMemberId, executor.schedule(() -> expirePending(group, newMemberId),
+                request.sessionTimeoutMs(), TimeUnit.MILLISECONDS));
+            return CompletableFuture.completedFuture(joinError(newMemberId, Errors.MEMBER_ID_REQUIRED));
+        }
+        ClassicMember member = new ClassicMember(newMemberId, instanceId, clientId, clientHost,
+            rebalanceTimeout(request), request.sessionTimeoutMs(), protocols);
+        return addMemberAndRebalance(group, member, request.protocolType());
+    }
+
+    private static int rebalanceTimeout(JoinGroupRequestData request) {
+        return request.rebalanceTimeoutMs() > 0 ? request.rebalanceTimeoutMs() : request.sessionTimeoutMs();
+    }
+
+    private CompletableFuture<JoinGroupResponseData> addMemberAndRebalance(ClassicGroup group, ClassicMember member,
+                                                                          String protocolType) {
+        CompletableFuture<JoinGroupResponseData> future = new CompletableFuture<>();
+        member.joinFuture = future;
+        group.members.put(member.memberId, member);
+        if (member.groupInstanceId != null) {
+            group.staticMembers.put(member.groupInstanceId, member.memberId);
+        }
+        group.protocolType = protocolType;
+        scheduleSessionExpiry(group, member);
+        if (group.state == State.PREPARING_REBALANCE) {
+            maybeCompleteJoin(group);
+        } else {
+            prepareRebalance(group, "member " + member.memberId + " joined");
+        }
+        return future;
+    }
+
+    private CompletableFuture<JoinGroupResponseData> replaceStaticMember(ClassicGroup group,
+                                                                         JoinGroupRequestData request,
+                                                                         List<ClassicMember.Protocol> protocols,
+                                                                         String newMemberId, String clientId,
+                                                                         String clientHost) {
+        ClassicMember old = group.members.get(group.staticMembers.get(request.groupInstanceId()));
+        group.members.remove(old.memberId);
+        cancel(old);
+        if (old.joinFuture != null) {
+            old.joinFuture.complete(joinError(old.memberId, Errors.FENCED_INSTANCE_ID));
+        }
+        if (old.syncFuture != null) {
+            old.syncFuture.complete(new SyncGroupResponseData().setErrorCode(Errors.FENCED_INSTANCE_ID.code()));
+        }
+        ClassicMember member = new ClassicMember(newMemberId, request.groupInstanceId(), clientId, clientHost,
+            rebalanceTimeout(request), request.sessionTimeoutMs(), protocols);
+        member.assignment = old.assignment;
+        if (old.memberId.equals(group.leaderId)) {
+            group.leaderId = newMemberId;
+        }
+        if (group.state == State.STABLE && old.sameProtocols(protocols)) {
+            // A static member restarting with the same subscription keeps its assignment: no rebalance.
+            group.members.put(newMemberId, member);
+            group.staticMembers.put(member.groupInstanceId, newMemberId);
+            scheduleSessionExpiry(group, member);
+            return CompletableFuture.completedFuture(joinResponse(group, member, false)
+                .setSkipAssignment(newMemberId.equals(group.leaderId)));
+        }
+        return addMemberAndRebalance(group, member, request.protocolType());
+    }
+
+    private CompletableFuture<JoinGroupResponseData> joinKnownMember(ClassicGroup group, JoinGroupRequestData request,
+                                                                     List<ClassicMember.Protocol> protocols,
+                                                                     String clientId, String clientHost) {
+        String memberId = request.memberId();
+        if (group.pendingMembers.remove(memberId)) {
+            cancelPending(group, memberId);
+            ClassicMember member = new ClassicMember(memberId, request.groupInstanceId(), clientId, clientHost,
+                rebalanceTimeout(request), request.sessionTimeoutMs(), protocols);
+            return addMemberAndRebalance(group, member, request.protocolType());
+        }
+        Errors invalid = validateMember(group, memberId, request.groupInstanceId());
+        if (invalid != Errors.NONE) {
+            return CompletableFuture.completedFuture(joinError(memberId, invalid));
+        }
+        ClassicMember member = group.members.get(memberId);
+        boolean sameProtocols = member.sameProtocols(protocols);
+        member.protocols = protocols;
+        member.rebalanceTimeoutMs = rebalanceTimeout(request);
+        member.sessionTimeoutMs = request.sessionTimeoutMs();
+        scheduleSessionExpiry(group, member);
+        switch (group.state) {
+            case PREPARING_REBALANCE -> {
+                CompletableFuture<JoinGroupResponseData> future = new CompletableFuture<>();
+                if (member.joinFuture != null) {
+                    member.joinFuture.complete(joinError(memberId, Errors.REBALANCE_IN_PROGRESS));
+                }
+                member.joinFuture = future;
+                maybeCompleteJoin(group);
+                return future;
+            }
+            case COMPLETING_REBALANCE, STABLE -> {
+                if (sameProtocols && (group.state == State.COMPLETING_REBALANCE || !memberId.equals(group.leaderId))) {
+                    // A retried join with unchanged metadata: answer with the current generation, no rebalance.
+                    return CompletableFuture.completedFuture(joinResponse(group, member, memberId.equals(group.leaderId)));
+                }
+                CompletableFuture<JoinGroupResponseData> future = new CompletableFuture<>();
+                member.joinFuture = future;
+                prepareRebalance(group, "member " + memberId + " rejoined with new metadata");
+                return future;
+            }
+            default -> {
+                return CompletableFuture.completedFuture(joinError(memberId, Errors.UNKNOWN_MEMBER_ID));
+            }
+        }
+    }
+
+    /** UNKNOWN_MEMBER_ID or FENCED_INSTANCE_ID as Kafka checks them, or NONE. */
+    static Errors validateMember(ClassicGroup group, String memberId, String groupInstanceId) {
+        if (groupInstanceId != null) {
+            String existing = group.staticMembers.get(groupInstanceId);
+            if (existing == null) {
+                return Errors.UNKNOWN_MEMBER_ID;
+            }
+            if (!existing.equals(memberId)) {
+                return Errors.FENCED_INSTANCE_ID;
+            }
+        }
+        return group.members.containsKey(memberId) ? Errors.NONE : Errors.UNKNOWN_MEMBER_ID;
+    }
+
+    private void prepareRebalance(ClassicGroup group, String reason) {
+        if (group.state == State.COMPLETING_REBALANCE) {
+            for (ClassicMember member : group.members.values()) {
+                member.assignment = new byte[0];
+                if (member.syncFuture != null) {
+                    member.syncFuture.complete(new SyncGroupResponseData().setErrorCode(Errors.REBALANCE_IN_PROGRESS.code()));
+                    member.syncFuture = null;
+                }
+            }
+        }
+        long now = clock.millis();
+        boolean wasEmpty = group.state == State.EMPTY;
+        group.transition(State.PREPARING_REBALANCE, now);
+        int timeoutMs = Math.max(group.maxRebalanceTimeoutMs(), 1);
+        int delayMs = wasEmpty ? Math.min(settings.initialRebalanceDelayMs(), timeoutMs) : timeoutMs;
+        group.initialDelayUntilMs = wasEmpty ? now + delayMs : 0;
+        LOG.info("Group {} is preparing to rebalance (generation {}): {}", group.groupId, group.generationId, reason);
+        if (group.rebalanceDeadline != null) {
+            group.rebalanceDeadline.cancel(false);
+        }
+        group.rebalanceDeadline = executor.schedule(() -> completeJoin(group), delayMs, TimeUnit.MILLISECONDS);
+        maybeCompleteJoin(group);
+    }
+
+    private void maybeCompleteJoin(ClassicGroup group) {
+        if (group.state == State.PREPARING_REBALANCE && group.allMembersJoined()
+            && clock.millis() >= group.initialDelayUntilMs) {
+            completeJoin(group);
+        }
+    }
+
+    /** Ends the join phase: members that did not rejoin are removed; the rest get the new generation. */
+    private void completeJoin(ClassicGroup group) {
+        if (group.state != State.PREPARING_REBALANCE) {
+            return;
+        }
+        if (group.rebalanceDeadline != null) {
+            group.rebalanceDeadline.cancel(false);
+            group.rebalanceDeadline = null;
+        }
+        if (!group.allMembersJoined() && clock.millis() < group.initialDelayUntilMs) {
+            return;
+        }
+        for (ClassicMember member : new ArrayList<>(group.members.values())) {
+            if (!member.isAwaitingJoin()) {
+                LOG.info("Group {} removes member {}, which did not rejoin within the rebalance timeout",
+                    group.groupId, member.memberId);
+                removeMember(group, member);
+            }
+        }
+        group.pendingMembers.forEach(pending -> cancelPending(group, pending));
+        group.pendingMembers.clear();
+        group.generationId++;
+        if (group.members.isEmpty()) {
+            group.protocolName = null;
+            group.leaderId = null;
+            group.transition(State.EMPTY, clock.millis());
+            return;
+        }
+        group.protocolName = group.selectProtocol();
+        if (group.leaderId == null || !group.members.containsKey(group.leaderId)) {
+            group.leaderId = group.members.keySet().iterator().next();
+        }
+        group.transition(State.COMPLETING_REBALANCE, clock.millis());
+        LOG.info("Group {} completed the join phase: generation {}, {} members, protocol {}", group.groupId,
+            group.generationId, group.members.size(), group.protocolName);
+        for (ClassicMember member : group.members.values()) {
+            CompletableFuture<JoinGroupResponseData> future = member.joinFuture;
+            member.joinFuture = null;
+            future.complete(joinResponse(group, member, member.memberId.equals(group.leaderId)));
+            scheduleSessionExpiry(group, member);
+        }
+    }
+
+    private static JoinGroupResponseData joinResponse(ClassicGroup group, ClassicMember member, boolean withMembers) {
+        List<JoinGroupResponseMember> members = new ArrayList<>();
+        if (withMembers) {
+            for (ClassicMember each : group.members.values()) {
+                members.add(new JoinGroupResponseMember().setMemberId(each.memberId)
+                    .setGroupInstanceId(each.groupInstanceId).setMetadata(each.metadata(group.protocolName)));
+            }
+        }
+        return new JoinGroupResponseData().setErrorCode(Errors.NONE.code()).setGenerationId(group.generationId)
+            .setProtocolType(group.protocolType).setProtocolName(group.protocolName).setLeader(group.leaderId)
+            .setMemberId(member.memberId).setMembers(members);
+    }
+
+    public CompletableFuture<SyncGroupResponseData> sync(SyncGroupRequestData request) {
+        return onCoordinator(() -> doSync(request));
+    }
+
+    private CompletableFuture<SyncGroupResponseData> doSync(SyncGroupRequestData request) {
+        ClassicGroup group = groups.get(request.groupId());
+        Errors error = group == null ? Errors.UNKNOWN_MEMBER_ID
+            : validateMember(group, request.memberId(), request.groupInstanceId());
+        if (error == Errors.NONE && request.generationId() != group.generationId) {
+            error = Errors.ILLEGAL_GENERATION;
+        }
+        if (error == Errors.NONE && ((request.protocolType() != null && !request.protocolType().equals(group.protocolType))
+            || (request.protocolName() != null && !request.protocolName().equals(group.protocolName)))) {
+            error = Errors.INCONSISTENT_GROUP_PROTOCOL;
+        }
+        if (error != Errors.NONE) {
+            return CompletableFuture.completedFuture(new SyncGroupResponseData().setErrorCode(error.code()));
+        }
+        ClassicMember member = group.members.get(request.memberId());
+        switch (group.state) {
+            case PREPARING_REBALANCE -> {
+                return CompletableFuture.completedFuture(
+                    new SyncGroupResponseData().setErrorCode(Errors.REBALANCE_IN_PROGRESS.code()));
+            }
+            case COMPLETING_REBALANCE -> {
+                CompletableFuture<SyncGroupResponseData> future = new CompletableFuture<>();
+                member.syncFuture = future;
+                scheduleSessionExpiry(group, member);
+                if (member.memberId.equals(group.leaderId)) {
+                    applyAssignment(group, request.assignments());
+                }
+                return future;
+            }
+            case STABLE -> {
+                scheduleSessionExpiry(group, member);
+                return CompletableFuture.completedFuture(syncResponse(group, member));
+            }
+            default -> {
+                return CompletableFuture.completedFuture(
+                    new SyncGroupResponseData().setErrorCode(Errors.UNKNOWN_MEMBER_ID.code()));
+            }
+        }
+    }
+
+    private void applyAssignment(ClassicGroup group, List<SyncGroupRequestAssignment> assignments) {
+        Map<String, byte[]> byMember = new HashMap<>();
+        for (SyncGroupRequestAssignment assignment : assignments) {
+            byMember.put(assignment.memberId(), assignment.assignment());
+        }
+        for (ClassicMember each : group.members.values()) {
+            each.assignment = byMember.getOrDefault(each.memberId, new byte[0]);
+        }
+        group.transition(State.STABLE, clock.millis());
+        for (ClassicMember each : group.members.values()) {
+            if (each.syncFuture != null) {
+                CompletableFuture<SyncGroupResponseData> waiting = each.syncFuture;
+                each.syncFuture = null;
+                waiting.complete(syncResponse(group, each));
+            }
+        }
+    }
+
+    private static SyncGroupResponseData syncResponse(ClassicGroup group, ClassicMember member) {
+        return new SyncGroupResponseData().setErrorCode(Errors.NONE.code()).setProtocolType(group.protocolType)
+            .setProtocolName(group.protocolName).setAssignment(member.assignment);
+    }
+
+    public CompletableFuture<HeartbeatResponseData> heartbeat(HeartbeatRequestData request) {
+        return onCoordinator(() -> CompletableFuture.completedFuture(doHeartbeat(request)));
+    }
+
+    private HeartbeatResponseData doHeartbeat(HeartbeatRequestData request) {
+        ClassicGroup group = groups.get(request.groupId());
+        Errors error = group == null ? Errors.UNKNOWN_MEMBER_ID
+            : validateMember(group, request.memberId(), request.groupInstanceId());
+        if (error == Errors.NONE && request.generationId() != group.generationId) {
+            error = Errors.ILLEGAL_GENERATION;
+        }
+        if (error != Errors.NONE) {
+            return new HeartbeatResponseData().setErrorCode(error.code());
+        }
+        ClassicMember member = group.members.get(request.memberId());
+        switch (group.state) {
+            case EMPTY, DEAD -> error = Errors.UNKNOWN_MEMBER_ID;
+            case PREPARING_REBALANCE -> {
+                scheduleSessionExpiry(group, member);
+                error = Errors.REBALANCE_IN_PROGRESS;
+            }
+            default -> scheduleSessionExpiry(group, member);
+        }
+        return new HeartbeatResponseData().setErrorCode(error.code());
+    }
+
+    /** LeaveGroup: the top-level error, and one response per member (v3+). */
+    public record LeaveResult(Errors error, List<MemberResponse> members) {
+    }
+
+    public CompletableFuture<LeaveResult> leave(String groupId, List<MemberIdentity> leaving) {
+        return onCoordinator(() -> CompletableFuture.completedFuture(doLeave(groupId, leaving)));
+    }
+
+    private LeaveResult doLeave(String groupId, List<MemberIdentity> leaving) {
+        ClassicGroup group = groups.get(groupId);
+        if (group == null) {
+            return new LeaveResult(Errors.UNKNOWN_MEMBER_ID, List.of());
+        }
+        List<MemberResponse> responses = new ArrayList<>();
+        boolean removed = false;
+        for (MemberIdentity identity : leaving) {
+            String memberId = identity.memberId();
+            if (identity.groupInstanceId() != null && memberId.isEmpty()) {
+                memberId = group.staticMembers.getOrDefault(identity.groupInstanceId(), "");
+            }
+            Errors error = group.pendingMembers.contains(memberId) ? Errors.NONE
+                : validateMember(group, memberId, identity.groupInstanceId());
+            responses.add(new MemberResponse().setMemberId(identity.memberId())
+                .setGroupInstanceId(identity.groupInstanceId()).setErrorCode(error.code()));
+            if (error != Errors.NONE) {
+                continue;
+            }
+            if (group.pendingMembers.remove(memberId)) {
+                cancelPending(group, memberId);
+            } else {
+                LOG.info("Member {} leaves group {}", memberId, groupId);
+                removeMember(group, group.members.get(memberId));
+            }
+            removed = true;
+        }
+        if (removed) {
+            membershipChanged(group, "members left");
+        }
+        Errors top = leaving.size() == 1 && responses.get(0).errorCode() != 0
+            ? Errors.forCode(responses.get(0).errorCode()) : Errors.NONE;
+        return new LeaveResult(top, responses);
+    }
+
+    private void membershipChanged(ClassicGroup group, String reason) {
+        switch (group.state) {
+            case STABLE, COMPLETING_REBALANCE -> {
+                if (group.members.isEmpty()) {
+                    group.generationId++;
+                    group.protocolName = null;
+                    group.leaderId = null;
+                    group.transition(State.EMPTY, clock.millis());
+                } else {
+                    prepareRebalance(group, reason);
+                }
+            }
+            case PREPARING_REBALANCE -> {
+                if (group.members.isEmpty()) {
+                    completeJoin(group);
+                } else {
+                    maybeCompleteJoin(group);
+                }
+            }
+            default -> {
+                // An empty or dead group has no one to tell.
+            }
+        }
+    }
+
+    private void removeMember(ClassicGroup group, ClassicMember member) {
+        group.members.remove(member.memberId);
+        if (member.groupInstanceId != null) {
+            group.staticMembers.remove(member.groupInstanceId, member.memberId);
+        }
+        cancel(member);
+        if (member.joinFuture != null) {
+            member.joinFuture.complete(joinError(member.memberId, Errors.UNKNOWN_MEMBER_ID));
+            member.joinFuture = null;
+        }
+        if (member.syncFuture != null) {
+            member.syncFuture.complete(new SyncGroupResponseData().setErrorCode(Errors.UNKNOWN_MEMBER_ID.code()));
+            member.syncFuture = null;
+        }
+        if (member.memberId.equals(group.leaderId)) {
+            group.leaderId = null;
+        }
+    }
+
+    private void scheduleSessionExpiry(ClassicGroup group, ClassicMember member) {
+        cancel(member);
+        member.sessionExpiry = executor.schedule(() -> expireMember(group, member), member.sessionTimeoutMs,
+            TimeUnit.MILLISECONDS);
+    }
+
+    private void expireMember(ClassicGroup group, ClassicMember member) {
+        if (group.members.get(member.memberId) != member) {
+            return;
+        }
+        if (member.isAwaitingJoin() && group.state == State.PREPARING_REBALANCE) {
+            // A member waiting in JoinGroup cannot heartbeat; the rebalance timeout governs it.
+            return;
+        }
+        LOG.info("Member {} of group {} missed its session timeout of {} ms and is removed", member.memberId,
+            group.groupId, member.sessionTimeoutMs);
+        removeMember(group, member);
+        membershipChanged(group, "member " + member.memberId + " expired");
+    }
+
+    private void expirePending(ClassicGroup group, String memberId) {
+        if (group.pendingMembers.remove(memberId)) {
+            group.pendingExpiry.remove(memberId);
+            maybeCompleteJoin(group);
+        }
+    }
+
+    private static void cancel(ClassicMember member) {
+        if (member.sessionExpiry != null) {
+            member.sessionExpiry.cancel(false);
+            member.sessionExpiry = null;
+        }
+    }
+
+    private static void cancelPending(ClassicGroup group, String memberId) {
+        var expiry = group.pendingExpiry.remove(memberId);
+        if (expiry != null) {
+            expiry.cancel(false);
+        }
+    }
+}

@@ -1,0 +1,30 @@
+package dev.weir.server;
+
+import dev.weir.groups.TopicLookup;
+import dev.weir.topics.Topic;
+import dev.weir.topics.TopicService;
+import org.apache.kafka.common.Uuid;
+
+/** The group coordinator's view of the topics, backed by the topic service. */
+final class TopicServiceLookup implements TopicLookup {
+    private final TopicService topics;
+
+    TopicServiceLookup(TopicService topics) {
+        this.topics = topics;
+    }
+
+    @Override
+    public String nameOf(Uuid topicId) {
+        return topics.byId(topicId).map(Topic::name).orElse(null);
+    }
+
+    @Override
+    public Uuid idOf(String topic) {
+        return topics.byName(topic).map(Topic::id).orElse(Uuid.ZERO_UUID);
+    }
+
+    @Override
+    public boolean exists(String topic, int partition) {
+        return topics.byName(topic).map(found -> found.hasPartition(partition)).orElse(false);
+    }
+}
