@@ -39,7 +39,14 @@ public final class Main {
                 System.err.println("weir: " + e.getMessage());
                 return 2;
             }
-            Broker broker = new Broker(config, Clock.systemUTC());
+            Broker broker;
+            try {
+                broker = new Broker(config, Clock.systemUTC());
+            } catch (Exception | Error e) {
+                System.err.println("weir: could not start: " + e);
+                e.printStackTrace();
+                return 1;
+            }
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 broker.close();

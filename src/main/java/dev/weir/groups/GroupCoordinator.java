@@ -134,7 +134,7 @@ public final class GroupCoordinator {
         String instanceId = request.groupInstanceId();
         String newMemberId = (instanceId != null ? instanceId : clientId) + "-" + UUID.randomUUID();
         if (instanceId != null && group.staticMembers.containsKey(instanceId)) {
-            return replaceStaticMember(group, request, protocols, newMemberId, clientId, clientHost);
+            return replaceStaticMember(group, request, protocols, newMemberId, clientId, clientHost, version);
         }
         if (group.size() >= settings.maxGroupSize()) {
             return CompletableFuture.completedFuture(joinError("", Errors.GROUP_MAX_SIZE_REACHED));
@@ -177,7 +177,7 @@ public final class GroupCoordinator {
                                                                          JoinGroupRequestData request,
                                                                          List<ClassicMember.Protocol> protocols,
                                                                          String newMemberId, String clientId,
-                                                                         String clientHost) {
+                                                                         String clientHost, short version) {
         ClassicMember old = group.members.get(group.staticMembers.get(request.groupInstanceId()));
         group.members.remove(old.memberId);
         cancel(old);
@@ -193,14 +193,17 @@ public final class GroupCoordinator {
         if (old.memberId.equals(group.leaderId)) {
             group.leaderId = newMemberId;
         }
-        if (group.state == State.STABLE && old.sameProtocols(protocols)) {
-            // A static member restarting with the same subscription keeps its assignment: no rebalance.
-            group.members.put(newMemberId, member);
-            group.staticMembers.put(member.groupInstanceId, newMemberId);
+        group.members.put(newMemberId, member);
+        group.staticMembers.put(member.groupInstanceId, newMemberId);
+        if (group.state == State.STABLE && group.selectProtocol().equals(group.protocolName)) {
+            // As in Kafka: a static member that comes back without changing the group's protocol keeps its
+            // assignment and causes no rebalance. A v9+ leader gets the members but is told to skip assigning.
             scheduleSessionExpiry(group, member);
-            return CompletableFuture.completedFuture(joinResponse(group, member, false)
-                .setSkipAssignment(newMemberId.equals(group.leaderId)));
+            boolean leader = newMemberId.equals(group.leaderId);
+            return CompletableFuture.completedFuture(joinResponse(group, member, leader && version >= 9)
+                .setSkipAssignment(leader && version >= 9));
         }
+        group.members.remove(newMemberId);
         return addMemberAndRebalance(group, member, request.protocolType());
     }
 

@@ -52,14 +52,14 @@ public final class Broker implements AutoCloseable {
     private final Path dataDir;
     private final FileChannel lockChannel;
     private final FileLock lock;
-    private final MetadataStore metadata;
-    private final ObjectStore store;
-    private final ScheduledExecutorService timer;
-    private final ExecutorService io;
-    private final ScheduledExecutorService groupThread;
-    private final Log log;
-    private final NetworkServer network;
-    private final Listener advertised;
+    private MetadataStore metadata;
+    private ObjectStore store;
+    private ScheduledExecutorService timer;
+    private ExecutorService io;
+    private ScheduledExecutorService groupThread;
+    private Log log;
+    private NetworkServer network;
+    private Listener advertised;
 
     public Broker(BrokerConfig config, Clock clock) throws IOException, InterruptedException {
         this.config = config;
@@ -71,12 +71,35 @@ public final class Broker implements AutoCloseable {
             lockChannel.close();
             throw new IllegalStateException("The data directory " + dataDir + " is in use by another Weir process.");
         }
+        java.util.Deque<AutoCloseable> opened = new java.util.ArrayDeque<>();
+        opened.push(lockChannel);
+        try {
+            start(clock, opened);
+        } catch (IOException | InterruptedException | RuntimeException | Error e) {
+            // Whatever was opened is closed again, so a failed start leaves no thread or lock behind.
+            while (!opened.isEmpty()) {
+                try {
+                    opened.pop().close();
+                } catch (Exception closeFailure) {
+                    e.addSuppressed(closeFailure);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private void start(Clock clock, java.util.Deque<AutoCloseable> opened) throws IOException, InterruptedException {
         metadata = new SqliteMetadataStore(dataDir.resolve("metadata.db"), clock);
+        opened.push(metadata);
         store = new LocalObjectStore(dataDir.resolve("objects"));
+        opened.push(store);
         timer = Executors.newSingleThreadScheduledExecutor(daemonThreads("weir-timer"));
+        opened.push(timer::shutdownNow);
         io = Executors.newFixedThreadPool(config.getInt(BrokerConfig.NUM_IO_THREADS), daemonThreads("weir-io"));
+        opened.push(io::shutdownNow);
         log = new Log(store, metadata, clock, new LogSettings(config.getInt(BrokerConfig.WAL_OBJECT_MAX_BYTES),
             config.getInt(BrokerConfig.WAL_OBJECT_MAX_AGE_MS), config.getInt(BrokerConfig.TAIL_INDEX_MAX_BATCHES)), timer);
+        opened.push(log);
         TopicService topics = new TopicService(metadata, log, config, clock);
 
         Listener listener = config.listener();
@@ -92,10 +115,12 @@ public final class Broker implements AutoCloseable {
                 }
                 return ready.process(frame, connection);
             });
+        opened.push(network);
         advertised = advertisedListener(config, network.port());
         BrokerContext context = new BrokerContext(config, topics, log, metadata, io, clock, config.nodeId(),
             metadata.clusterId(), advertised);
         groupThread = Executors.newSingleThreadScheduledExecutor(daemonThreads("weir-groups"));
+        opened.push(groupThread::shutdownNow);
         GroupCoordinator classic = new GroupCoordinator(groupThread, clock, groupSettings(config));
         OffsetCoordinator offsets = new OffsetCoordinator(classic, metadata, new TopicServiceLookup(topics));
         topics.onDeleted(topic -> offsets.topicDeleted(topic.name()));

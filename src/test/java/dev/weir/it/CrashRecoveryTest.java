@@ -1,0 +1,411 @@
+package dev.weir.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import dev.weir.testing.BrokerProcess;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Properties;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * Kills a broker running in its own JVM with SIGKILL while an idempotent producer (acks=all) streams
+ * into it, restarts it on the same data directory and checks, after every restart, that every
+ * acknowledged record is there exactly once at the offset it was acknowledged with, that offsets are
+ * contiguous from 0, that nothing is duplicated or reordered, that everything readable before a crash
+ * is still readable after it, and that no uncommitted WAL object survives recovery.
+ *
+ * <p>The kill times come from a seeded {@link Random}; the seed is printed and can be replayed with
+ * {@code -Dweir.crash.seed=<seed>}. The broker's output is in {@code target/broker-logs/}.
+ */
+@Timeout(value = 150, unit = TimeUnit.SECONDS)
+class CrashRecoveryTest {
+    private static final int ROUNDS = 5;
+    private static final int PARTITIONS = 4;
+    private static final String TOPIC = "crash-recovery";
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+    /** Sends not yet completed at any moment, so the producer's buffer never fills while the broker is down. */
+    private static final int MAX_OUTSTANDING = 4000;
+    /** Records sent per second at most, so the amount to verify (and the run time) stays bounded. */
+    private static final int MAX_RECORDS_PER_SECOND = 40_000;
+
+    @TempDir
+    Path dataDir;
+    private BrokerProcess broker;
+
+    /** Every acknowledged record: partition, then offset to value, filled from the send callbacks. */
+    private final Map<Integer, ConcurrentSkipListMap<Long, String>> acknowledged = new HashMap<>();
+    /** Anomalies seen in callbacks (an offset acknowledged twice with different values, a wrong partition). */
+    private final ConcurrentLinkedQueue<String> callbackProblems = new ConcurrentLinkedQueue<>();
+    /** The next sequence number of each partition's values; values are "r<round>-p<partition>-s<seq>". */
+    private final long[] nextSequence = new long[PARTITIONS];
+    /** The whole log of every partition as read at the previous verification. */
+    private Map<Integer, List<String>> previouslyRead = new HashMap<>();
+
+    private static Level clientLogLevel;
+
+    /** The producer logs a warning for every batch it retries after a kill; only errors are of interest. */
+    @BeforeAll
+    static void quietClientLogs() {
+        Logger clients = (Logger) LoggerFactory.getLogger("org.apache.kafka");
+        clientLogLevel = clients.getLevel();
+        clients.setLevel(Level.ERROR);
+    }
+
+    @AfterAll
+    static void restoreClientLogs() {
+        ((Logger) LoggerFactory.getLogger("org.apache.kafka")).setLevel(clientLogLevel);
+    }
+
+    @AfterEach
+    void stopBroker() {
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    @Test
+    void acknowledgedRecordsSurviveSigkillExactlyOnceAtTheirOffsets() throws Exception {
+        long seed = Long.getLong("weir.crash.seed", System.nanoTime());
+        System.out.println("CrashRecoveryTest seed = " + seed + " (replay with -Dweir.crash.seed=" + seed + ")");
+        Random random = new Random(seed);
+        long testStart = System.nanoTime();
+        for (int partition = 0; partition < PARTITIONS; partition++) {
+            acknowledged.put(partition, new ConcurrentSkipListMap<>());
+        }
+        Path logFile = Path.of("target", "broker-logs", "CrashRecoveryTest-" + seed + ".log").toAbsolutePath();
+        System.out.println("Broker output goes to " + logFile);
+        broker = new BrokerProcess(dataDir, logFile);
+
+        Set<String> walBeforeRestart = Set.of();
+        for (int round = 0; round < ROUNDS; round++) {
+            long killAfterMs = 300 + random.nextInt(1201);
+            broker.start(START_TIMEOUT);
+            String startupLog = broker.logSinceStart();
+            System.out.printf("Round %d: broker pid %d on port %d, will be killed %d ms after the first acknowledgement%n",
+                round, broker.pid(), broker.port(), killAfterMs);
+            if (round == 0) {
+                try (Admin admin = Admin.create(broker.clientProperties())) {
+                    admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 1))).all().get(15, TimeUnit.SECONDS);
+                }
+            } else {
+                checkWalRecovery(round, walBeforeRestart, startupLog);
+                verifyLog("after restart " + round);
+            }
+
+            RoundResult result = produceAndKill(round, killAfterMs);
+            System.out.printf("Round %d: %d records acknowledged, %d sends failed, killed with exit status %d; "
+                    + "%d acknowledged in all%n", round, result.acked, result.failed, result.exitStatus, totalAcknowledged());
+            assertThat(result.exitStatus).as("exit status of the broker after destroyForcibly (SIGKILL = 137)")
+                .isEqualTo(BrokerProcess.SIGKILL_EXIT);
+            assertThat(result.acked).as("records acknowledged in round %d", round).isPositive();
+            walBeforeRestart = walObjects();
+        }
+
+        broker.start(START_TIMEOUT);
+        checkWalRecovery(ROUNDS, walBeforeRestart, broker.logSinceStart());
+        verifyLog("after the last restart");
+        // The broker still takes writes after all those crashes.
+        try (KafkaProducer<String, String> producer = producer(broker.bootstrap())) {
+            int partition = 0;
+            String value = "final-p0-s" + nextSequence[partition]++;
+            long offset = producer.send(new ProducerRecord<>(TOPIC, partition, null, value)).get(15, TimeUnit.SECONDS).offset();
+            acknowledged.get(partition).put(offset, value);
+        }
+        verifyLog("after a final produce");
+        int stopStatus = broker.stop();
+        System.out.printf("Broker stopped with SIGTERM, exit status %d%n", stopStatus);
+
+        assertThat(callbackProblems).as("problems seen in send callbacks").isEmpty();
+        assertThat(totalAcknowledged()).as("acknowledged records over %d rounds", ROUNDS).isGreaterThan(1000);
+        System.out.printf("CrashRecoveryTest: %d acknowledged records verified over %d kills in %d ms (seed %d)%n",
+            totalAcknowledged(), ROUNDS, (System.nanoTime() - testStart) / 1_000_000, seed);
+    }
+
+    private long totalAcknowledged() {
+        return acknowledged.values().stream().mapToLong(Map::size).sum();
+    }
+
+    private record RoundResult(long acked, long failed, int exitStatus) {
+    }
+
+    private static KafkaProducer<String, String> producer(String bootstrap) {
+        Properties properties = new Properties();
+        properties.put("bootstrap.servers", bootstrap);
+        properties.put("acks", "all");
+        properties.put("enable.idempotence", "true");
+        properties.put("linger.ms", "2");
+        properties.put("request.timeout.ms", "2000");
+        properties.put("delivery.timeout.ms", "4000");
+        properties.put("max.block.ms", "2000");
+        properties.put("reconnect.backoff.ms", "50");
+        properties.put("reconnect.backoff.max.ms", "200");
+        return new KafkaProducer<>(properties, new StringSerializer(), new StringSerializer());
+    }
+
+    /**
+     * Streams records from a background thread with a new producer (so a new producer id), kills the
+     * broker {@code killAfterMs} after the first acknowledgement, then stops the thread and closes the
+     * producer, which fails whatever was not acknowledged.
+     */
+    private RoundResult produceAndKill(int round, long killAfterMs) throws Exception {
+        KafkaProducer<String, String> producer = producer(broker.bootstrap());
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong acked = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        CountDownLatch firstAck = new CountDownLatch(1);
+        Semaphore window = new Semaphore(MAX_OUTSTANDING);
+        ConcurrentLinkedQueue<Throwable> senderErrors = new ConcurrentLinkedQueue<>();
+        Thread sender = new Thread(() -> {
+            long counter = 0;
+            long started = System.nanoTime();
+            while (!stop.get()) {
+                try {
+                    long allowed = (System.nanoTime() - started) / 1_000 * MAX_RECORDS_PER_SECOND / 1_000_000;
+                    if (counter >= allowed) {
+                        Thread.sleep(1);
+                        continue;
+                    }
+                    if (!window.tryAcquire(20, TimeUnit.MILLISECONDS)) {
+                        continue;
+                    }
+                } catch (InterruptedException e) {
+                    return;
+                }
+                int partition = (int) (counter++ % PARTITIONS);
+                String value = "r" + round + "-p" + partition + "-s" + nextSequence[partition]++;
+                try {
+                    producer.send(new ProducerRecord<>(TOPIC, partition, null, value), (metadata, error) -> {
+                        window.release();
+                        if (error != null) {
+                            failed.incrementAndGet();
+                            return;
+                        }
+                        if (metadata.partition() != partition) {
+                            callbackProblems.add(value + " was acknowledged in partition " + metadata.partition());
+                        }
+                        String previous = acknowledged.get(partition).putIfAbsent(metadata.offset(), value);
+                        if (previous != null) {
+                            callbackProblems.add("offset " + metadata.offset() + " of partition " + partition
+                                + " was acknowledged for both " + previous + " and " + value);
+                        }
+                        acked.incrementAndGet();
+                        firstAck.countDown();
+                    });
+                } catch (RuntimeException e) {
+                    window.release();
+                    failed.incrementAndGet();
+                    if (!stop.get() && broker.isAlive()) {
+                        senderErrors.add(e);
+                    }
+                }
+            }
+        }, "crash-test-sender-" + round);
+        sender.setDaemon(true);
+        sender.start();
+
+        int exitStatus;
+        try {
+            assertThat(firstAck.await(20, TimeUnit.SECONDS)).as("a first record was acknowledged in round %d", round)
+                .isTrue();
+            Thread.sleep(killAfterMs);
+            long ackedAtKill = acked.get();
+            exitStatus = broker.kill();
+            System.out.printf("Round %d: SIGKILL sent with %d records acknowledged so far this round%n", round, ackedAtKill);
+        } finally {
+            stop.set(true);
+            sender.join(TimeUnit.SECONDS.toMillis(10));
+            producer.close(Duration.ofSeconds(1));
+        }
+        assertThat(sender.isAlive()).as("sender thread stopped").isFalse();
+        assertThat(senderErrors).as("send() failures while the broker was up").isEmpty();
+        return new RoundResult(acked.get(), failed.get(), exitStatus);
+    }
+
+    /** Reads every partition from its start to its end offset and checks it against what was acknowledged. */
+    private void verifyLog(String when) throws Exception {
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (int partition = 0; partition < PARTITIONS; partition++) {
+            partitions.add(new TopicPartition(TOPIC, partition));
+        }
+        Map<Integer, List<ConsumerRecord<String, String>>> read = new HashMap<>();
+        Map<TopicPartition, Long> beginning;
+        Map<TopicPartition, Long> end;
+        Properties properties = broker.clientProperties();
+        properties.put("enable.auto.commit", "false");
+        properties.put("auto.offset.reset", "none");
+        try (KafkaConsumer<String, String> consumer =
+                 new KafkaConsumer<>(properties, new StringDeserializer(), new StringDeserializer())) {
+            consumer.assign(partitions);
+            beginning = consumer.beginningOffsets(partitions, Duration.ofSeconds(15));
+            end = consumer.endOffsets(partitions, Duration.ofSeconds(15));
+            consumer.seekToBeginning(partitions);
+            partitions.forEach(tp -> read.put(tp.partition(), new ArrayList<>()));
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                assertThat(System.nanoTime()).as("%s: reading up to end offsets %s timed out at positions %s", when, end,
+                    partitions.stream().collect(Collectors.toMap(tp -> tp, consumer::position))).isLessThan(deadline);
+                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
+                    if (record.offset() < end.get(new TopicPartition(record.topic(), record.partition()))) {
+                        read.get(record.partition()).add(record);
+                    }
+                }
+            }
+        }
+
+        List<String> problems = new ArrayList<>();
+        long records = 0;
+        long acknowledgedChecked = 0;
+        for (TopicPartition tp : partitions) {
+            int partition = tp.partition();
+            List<ConsumerRecord<String, String>> log = read.get(partition);
+            long endOffset = end.get(tp);
+            records += log.size();
+            if (beginning.get(tp) != 0) {
+                problems.add(tp + ": log start offset is " + beginning.get(tp) + ", expected 0");
+            }
+            if (log.size() != endOffset) {
+                problems.add(tp + ": read " + log.size() + " records below end offset " + endOffset);
+            }
+            Set<String> seen = new HashSet<>();
+            long previousSequence = -1;
+            List<String> values = new ArrayList<>();
+            for (int i = 0; i < log.size(); i++) {
+                ConsumerRecord<String, String> record = log.get(i);
+                values.add(record.value());
+                if (record.offset() != i) {
+                    problems.add(tp + ": record #" + i + " has offset " + record.offset() + " (gap or overlap)");
+                }
+                if (!seen.add(record.value())) {
+                    problems.add(tp + ": " + record.value() + " is stored twice, again at offset " + record.offset());
+                }
+                long sequence = sequenceOf(record.value());
+                if (sequence <= previousSequence) {
+                    problems.add(tp + ": " + record.value() + " at offset " + record.offset()
+                        + " is out of order (previous sequence " + previousSequence + ")");
+                }
+                previousSequence = Math.max(previousSequence, sequence);
+            }
+            NavigableMap<Long, String> acked = acknowledged.get(partition);
+            for (Map.Entry<Long, String> entry : acked.entrySet()) {
+                acknowledgedChecked++;
+                long offset = entry.getKey();
+                if (offset >= log.size()) {
+                    problems.add(tp + ": acknowledged " + entry.getValue() + " at offset " + offset
+                        + " is missing (log ends at " + log.size() + ")");
+                } else if (!log.get((int) offset).value().equals(entry.getValue())) {
+                    problems.add(tp + ": acknowledged " + entry.getValue() + " at offset " + offset
+                        + " but the log has " + log.get((int) offset).value() + " there");
+                }
+            }
+            List<String> before = previouslyRead.getOrDefault(partition, List.of());
+            if (values.size() < before.size() || !values.subList(0, before.size()).equals(before)) {
+                problems.add(tp + ": the " + before.size() + " records readable at the previous check are not a prefix "
+                    + "of the log now (" + values.size() + " records)");
+            }
+            previouslyRead.put(partition, values);
+        }
+        System.out.printf("Verified %s: %d records in the log, %d acknowledged records checked, end offsets %s, "
+            + "%d problems%n", when, records, acknowledgedChecked, end, problems.size());
+        problems.stream().limit(50).forEach(problem -> System.out.println("  PROBLEM " + problem));
+        assertThat(problems).as("log problems %s (broker log %s)", when, broker.logFile()).isEmpty();
+    }
+
+    private static long sequenceOf(String value) {
+        return Long.parseLong(value.substring(value.lastIndexOf("-s") + 2));
+    }
+
+    private Path walDirectory() {
+        return dataDir.resolve("objects").resolve("wal");
+    }
+
+    /** The WAL object keys ("wal/<id>") on disk. */
+    private Set<String> walObjects() throws IOException {
+        Path directory = walDirectory();
+        if (!Files.isDirectory(directory)) {
+            return Set.of();
+        }
+        try (Stream<Path> files = Files.list(directory)) {
+            return files.map(file -> "wal/" + file.getFileName()).collect(Collectors.toCollection(TreeSet::new));
+        }
+    }
+
+    /** The WAL object keys the metadata database references, read with a read-only connection of our own. */
+    private Set<String> committedObjects() throws SQLException {
+        SQLiteConfig config = new SQLiteConfig();
+        config.setReadOnly(true);
+        config.setBusyTimeout(10_000);
+        Set<String> keys = new TreeSet<>();
+        try (Connection connection = config.createConnection("jdbc:sqlite:" + dataDir.resolve("metadata.db"));
+             Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT object_key FROM objects")) {
+            while (rows.next()) {
+                keys.add(rows.getString(1));
+            }
+        }
+        return keys;
+    }
+
+    /**
+     * Right after a restart (nothing produced yet): the WAL objects on disk are exactly the committed
+     * ones, so the orphans a crash left were deleted and no committed object was lost.
+     */
+    private void checkWalRecovery(int round, Set<String> beforeRestart, String startupLog) throws Exception {
+        Set<String> onDisk = walObjects();
+        Set<String> committed = committedObjects();
+        Set<String> orphansBefore = new TreeSet<>(beforeRestart);
+        orphansBefore.removeAll(committed);
+        Set<String> leftover = new TreeSet<>(onDisk);
+        leftover.removeAll(committed);
+        Set<String> missing = new TreeSet<>(committed);
+        missing.removeAll(onDisk);
+        System.out.printf("Restart %d: %d WAL objects on disk after the kill, %d of them never committed; "
+                + "after recovery %d on disk, %d committed%n",
+            round, beforeRestart.size(), orphansBefore.size(), onDisk.size(), committed.size());
+        assertThat(leftover).as("uncommitted WAL objects left after restart %d", round).isEmpty();
+        assertThat(missing).as("committed WAL objects missing after restart %d", round).isEmpty();
+        startupLog.lines().filter(line -> line.contains("WAL")).forEach(line -> System.out.println("  broker: " + line));
+    }
+}
