@@ -51,6 +51,7 @@ public final class BrokerConfig {
     public static final String OFFSETS_RETENTION_MINUTES = "offsets.retention.minutes";
     public static final String WAL_OBJECT_MAX_BYTES = "wal.object.max.bytes";
     public static final String WAL_OBJECT_MAX_AGE_MS = "wal.object.max.age.ms";
+    public static final String WAL_MAX_INFLIGHT_OBJECTS = "wal.max.inflight.objects";
     public static final String FETCH_MAX_WAIT_MS_LIMIT = "fetch.max.wait.ms.limit";
     public static final String TAIL_INDEX_MAX_BATCHES = "tail.index.max.batches.per.partition";
 
@@ -132,6 +133,8 @@ public final class BrokerConfig {
             Importance.MEDIUM, "A WAL object is sealed when it reaches this size.")
         .define(WAL_OBJECT_MAX_AGE_MS, Type.INT, 2, Range.between(0, 10_000), Importance.MEDIUM,
             "A WAL object is sealed at most this long after its first batch arrived (0: as soon as the writer is free).")
+        .define(WAL_MAX_INFLIGHT_OBJECTS, Type.INT, 2, Range.between(1, 64), Importance.LOW,
+            "WAL objects that may be written at once; commits still happen in order.")
         .define(FETCH_MAX_WAIT_MS_LIMIT, Type.INT, 30_000, Range.between(0, 600_000), Importance.LOW,
             "The longest a fetch is held for max.wait.ms, whatever the client asks.")
         .define(TAIL_INDEX_MAX_BATCHES, Type.INT, 8192, Range.between(16, 1_000_000), Importance.LOW,

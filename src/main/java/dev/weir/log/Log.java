@@ -61,7 +61,7 @@ public final class Log implements AutoCloseable {
         metadata.partitionOffsets().forEach((key, offsets) -> partitions.put(key,
             new PartitionState(offsets.logStartOffset(), offsets.nextOffset(), settings.tailIndexMaxBatches())));
         this.writer = new WalWriter(store, metadata, clock, settings.walObjectMaxBytes(), settings.walObjectMaxAgeMs(),
-            firstObjectId, this::committed);
+            settings.walMaxInFlightObjects(), firstObjectId, this::committed);
     }
 
     /** Deletes objects that were written but never committed (a crash between the two); returns the next id. */

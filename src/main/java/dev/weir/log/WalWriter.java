@@ -24,10 +24,12 @@ import org.slf4j.LoggerFactory;
  * commits it to the metadata store, which assigns the offsets. Only then are the appends completed,
  * so an acknowledged batch is durable.
  *
- * <p>One thread does the writing and committing, object after object, so commits happen in the
- * order batches arrived (an idempotent producer's pipelined batches stay in sequence). While an
- * object is being written the next one fills: that is the group commit. An object is sealed when it
- * reaches {@code maxObjectBytes} or {@code maxAgeMs} after its first batch. Thread-safe.
+ * <p>A pipeline of three stages: the sealing thread closes an object when it reaches
+ * {@code maxObjectBytes} or {@code maxAgeMs} after its first batch, but only when one of
+ * {@code maxInFlightObjects} write slots is free (while it waits, the object keeps filling: that is
+ * the group commit); writer threads store objects concurrently; the committing thread commits them
+ * strictly in the order they were sealed, so offsets follow arrival order and an idempotent
+ * producer's pipelined batches stay in sequence. Thread-safe.
  */
 final class WalWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WalWriter.class);
@@ -47,6 +49,11 @@ final class WalWriter implements AutoCloseable {
     private record Pending(PartitionKey partition, ValidatedBatch batch, CompletableFuture<AppendOutcome> result) {
     }
 
+    /** A sealed object on its way: its key, batches, bytes and the future of its write. */
+    private record Sealed(String key, List<Pending> batches, List<BatchAppend> appends, int size, byte[] bytes,
+                          CompletableFuture<Void> written) {
+    }
+
     private final ObjectStore store;
     private final MetadataStore metadata;
     private final java.time.Clock clock;
@@ -60,10 +67,15 @@ final class WalWriter implements AutoCloseable {
     private long pendingBytes;
     private long firstPendingNanos;
     private boolean closed;
-    private final Thread thread;
+    private final Thread sealer;
+    private final Thread committer;
+    private final java.util.concurrent.ExecutorService writers;
+    private final java.util.concurrent.Semaphore writeSlots;
+    private final java.util.concurrent.BlockingQueue<Sealed> toCommit = new java.util.concurrent.LinkedBlockingQueue<>();
+    private static final Sealed END = new Sealed(null, List.of(), List.of(), 0, null, null);
 
     WalWriter(ObjectStore store, MetadataStore metadata, java.time.Clock clock, int maxObjectBytes, int maxAgeMs,
-              long firstObjectId, CommitListener listener) {
+              int maxInFlightObjects, long firstObjectId, CommitListener listener) {
         this.store = store;
         this.metadata = metadata;
         this.clock = clock;
@@ -71,9 +83,19 @@ final class WalWriter implements AutoCloseable {
         this.maxAgeNanos = TimeUnit.MILLISECONDS.toNanos(maxAgeMs);
         this.listener = listener;
         this.nextObjectId = new AtomicLong(firstObjectId);
-        this.thread = new Thread(this::run, "weir-wal-writer");
-        this.thread.setDaemon(true);
-        this.thread.start();
+        this.writeSlots = new java.util.concurrent.Semaphore(maxInFlightObjects);
+        java.util.concurrent.atomic.AtomicInteger writerCount = new java.util.concurrent.atomic.AtomicInteger();
+        this.writers = java.util.concurrent.Executors.newFixedThreadPool(maxInFlightObjects, runnable -> {
+            Thread writer = new Thread(runnable, "weir-wal-write-" + writerCount.incrementAndGet());
+            writer.setDaemon(true);
+            return writer;
+        });
+        this.sealer = new Thread(this::seal, "weir-wal-seal");
+        this.sealer.setDaemon(true);
+        this.committer = new Thread(this::commitInOrder, "weir-wal-commit");
+        this.committer.setDaemon(true);
+        this.sealer.start();
+        this.committer.start();
     }
 
     static String objectKey(long id) {
@@ -106,13 +128,46 @@ final class WalWriter implements AutoCloseable {
         return result;
     }
 
-    private void run() {
+    /** The sealing stage: waits for a free write slot, then for a due object, and starts writing it. */
+    private void seal() {
         while (true) {
-            List<Pending> sealed = takeSealed();
-            if (sealed == null) {
+            writeSlots.acquireUninterruptibly();
+            List<Pending> batches = takeSealed();
+            if (batches == null) {
+                toCommit.add(END);
                 return;
             }
-            writeAndCommit(sealed);
+            Sealed sealed = build(batches);
+            toCommit.add(sealed);
+            writers.execute(() -> {
+                try {
+                    store.put(sealed.key, ByteBuffer.wrap(sealed.bytes()));
+                    sealed.written.complete(null);
+                } catch (RuntimeException e) {
+                    sealed.written.completeExceptionally(e);
+                }
+            });
+        }
+    }
+
+    /** The committing stage: commits written objects in the order they were sealed. */
+    private void commitInOrder() {
+        while (true) {
+            Sealed sealed;
+            try {
+                sealed = toCommit.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (sealed == END) {
+                return;
+            }
+            try {
+                commit(sealed);
+            } finally {
+                writeSlots.release();
+            }
         }
     }
 
@@ -163,49 +218,55 @@ final class WalWriter implements AutoCloseable {
         return taken;
     }
 
-    private void writeAndCommit(List<Pending> sealed) {
+    private Sealed build(List<Pending> batches) {
         String key = objectKey(nextObjectId.getAndIncrement());
         int size = HEADER_BYTES;
-        for (Pending item : sealed) {
+        for (Pending item : batches) {
             size += item.batch.sizeInBytes();
         }
         ByteBuffer object = ByteBuffer.allocate(size);
         object.put(MAGIC).putLong(clock.millis());
-        List<BatchAppend> appends = new ArrayList<>(sealed.size());
-        for (Pending item : sealed) {
+        List<BatchAppend> appends = new ArrayList<>(batches.size());
+        for (Pending item : batches) {
             ValidatedBatch batch = item.batch;
             appends.add(new BatchAppend(item.partition, object.position(), batch.sizeInBytes(), batch.offsetCount(),
                 batch.maxTimestamp(), batch.producerId(), batch.producerEpoch(), batch.baseSequence()));
             object.put(batch.bytes().duplicate());
         }
-        object.flip();
+        return new Sealed(key, batches, appends, size, object.array(), new CompletableFuture<>());
+    }
+
+    private void commit(Sealed sealed) {
         List<AppendOutcome> outcomes;
         try {
-            store.put(key, object);
-            outcomes = metadata.commit(key, size, appends);
-        } catch (StorageException | MetadataException e) {
-            LOG.error("Writing WAL object {} with {} batches failed; its produce requests get KAFKA_STORAGE_ERROR",
-                key, sealed.size(), e);
-            for (Pending item : sealed) {
-                item.result.complete(AppendOutcome.failed(Errors.KAFKA_STORAGE_ERROR, "The broker failed to store the batch."));
+            sealed.written.join();
+            outcomes = metadata.commit(sealed.key, sealed.size, sealed.appends);
+        } catch (java.util.concurrent.CompletionException | StorageException | MetadataException e) {
+            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            boolean storage = cause instanceof StorageException || cause instanceof MetadataException;
+            LOG.error("Writing WAL object {} with {} batches failed; its produce requests get {}", sealed.key,
+                sealed.batches.size(), storage ? "KAFKA_STORAGE_ERROR" : "UNKNOWN_SERVER_ERROR", cause);
+            Errors error = storage ? Errors.KAFKA_STORAGE_ERROR : Errors.UNKNOWN_SERVER_ERROR;
+            for (Pending item : sealed.batches) {
+                item.result.complete(AppendOutcome.failed(error, "The broker failed to store the batch."));
             }
             return;
         } catch (RuntimeException e) {
-            LOG.error("Committing WAL object {} failed unexpectedly", key, e);
-            for (Pending item : sealed) {
+            LOG.error("Committing WAL object {} failed unexpectedly", sealed.key, e);
+            for (Pending item : sealed.batches) {
                 item.result.complete(AppendOutcome.failed(Errors.UNKNOWN_SERVER_ERROR, "Internal error while storing."));
             }
             return;
         }
-        List<Committed> committed = new ArrayList<>(sealed.size());
-        for (int i = 0; i < sealed.size(); i++) {
-            committed.add(new Committed(sealed.get(i).partition, appends.get(i), key, outcomes.get(i)));
+        List<Committed> committed = new ArrayList<>(sealed.batches.size());
+        for (int i = 0; i < sealed.batches.size(); i++) {
+            committed.add(new Committed(sealed.batches.get(i).partition, sealed.appends.get(i), sealed.key, outcomes.get(i)));
         }
         try {
             listener.committed(committed);
         } finally {
-            for (int i = 0; i < sealed.size(); i++) {
-                sealed.get(i).result.complete(outcomes.get(i));
+            for (int i = 0; i < sealed.batches.size(); i++) {
+                sealed.batches.get(i).result.complete(outcomes.get(i));
             }
         }
     }
@@ -220,9 +281,11 @@ final class WalWriter implements AutoCloseable {
             lock.unlock();
         }
         try {
-            thread.join(TimeUnit.SECONDS.toMillis(30));
+            sealer.join(TimeUnit.SECONDS.toMillis(30));
+            committer.join(TimeUnit.SECONDS.toMillis(30));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        writers.shutdown();
     }
 }

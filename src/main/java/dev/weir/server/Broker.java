@@ -98,7 +98,8 @@ public final class Broker implements AutoCloseable {
         io = Executors.newFixedThreadPool(config.getInt(BrokerConfig.NUM_IO_THREADS), daemonThreads("weir-io"));
         opened.push(io::shutdownNow);
         log = new Log(store, metadata, clock, new LogSettings(config.getInt(BrokerConfig.WAL_OBJECT_MAX_BYTES),
-            config.getInt(BrokerConfig.WAL_OBJECT_MAX_AGE_MS), config.getInt(BrokerConfig.TAIL_INDEX_MAX_BATCHES)), timer);
+            config.getInt(BrokerConfig.WAL_OBJECT_MAX_AGE_MS), config.getInt(BrokerConfig.WAL_MAX_INFLIGHT_OBJECTS),
+            config.getInt(BrokerConfig.TAIL_INDEX_MAX_BATCHES)), timer);
         opened.push(log);
         TopicService topics = new TopicService(metadata, log, config, clock);
 

@@ -59,7 +59,7 @@ class LogTest {
     private void openLog() {
         metadata = new SqliteMetadataStore(dir.resolve("metadata.db"), Clock.systemUTC());
         store = new LocalObjectStore(dir.resolve("objects"));
-        log = new Log(store, metadata, Clock.systemUTC(), new LogSettings(1 << 20, 1, 4), timer);
+        log = new Log(store, metadata, Clock.systemUTC(), new LogSettings(1 << 20, 1, 2, 4), timer);
     }
 
     private void reopen() {
