@@ -185,14 +185,16 @@ public final class Log implements AutoCloseable {
             boolean runEnds = i == batches.size() || !batches.get(i).objectKey().equals(first.objectKey())
                 || batches.get(i).position() != previous.position() + previous.size();
             if (runEnds) {
+                // Adjacent batches of one object are read with one call, straight into the response buffer.
                 int runBytes = (int) (previous.position() + previous.size() - first.position());
-                ByteBuffer run = store.read(first.objectKey(), first.position(), runBytes);
+                int runStartInOut = out.position();
+                store.readInto(first.objectKey(), first.position(), out.slice().limit(runBytes));
                 for (int j = runStart; j < i; j++) {
                     BatchLocation batch = batches.get(j);
-                    int at = (int) (batch.position() - first.position());
-                    ByteBuffer one = run.duplicate().position(at).limit(at + batch.size()).slice();
-                    out.put(verifyAndPatch(partition, batch, one));
+                    int at = runStartInOut + (int) (batch.position() - first.position());
+                    verifyAndPatch(partition, batch, out.duplicate().position(at).limit(at + batch.size()).slice());
                 }
+                out.position(runStartInOut + runBytes);
                 runStart = i;
             }
         }

@@ -63,7 +63,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         long sequence = nextSequence++;
         inFlight++;
         updateAutoRead(ctx);
-        CompletableFuture<ByteBuffer> response;
+        CompletableFuture<ByteBuffer[]> response;
         try {
             response = processor.process(frame.bytes(), connection);
         } catch (RuntimeException e) {
@@ -72,13 +72,13 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         if (response.isDone()) {
             completed(ctx, sequence, response, frame.reservedBytes());
         } else {
-            CompletableFuture<ByteBuffer> pending = response;
+            CompletableFuture<ByteBuffer[]> pending = response;
             response.whenComplete((ignored, error) -> ctx.executor().execute(
                 () -> completed(ctx, sequence, pending, frame.reservedBytes())));
         }
     }
 
-    private void completed(ChannelHandlerContext ctx, long sequence, CompletableFuture<ByteBuffer> response,
+    private void completed(ChannelHandlerContext ctx, long sequence, CompletableFuture<ByteBuffer[]> response,
                            int reservedBytes) {
         inFlight--;
         memory.release(reservedBytes);
@@ -87,7 +87,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         Object result;
         try {
-            ByteBuffer body = response.join();
+            ByteBuffer[] body = response.join();
             result = body == null ? NO_RESPONSE : body;
         } catch (CompletionException | java.util.concurrent.CancellationException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
@@ -100,9 +100,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         while ((next = completed.remove(nextToWrite)) != null) {
             nextToWrite++;
             if (next != NO_RESPONSE) {
-                ByteBuffer body = (ByteBuffer) next;
-                ByteBuf out = Unpooled.wrappedBuffer(Unpooled.buffer(4).writeInt(body.remaining()),
-                    Unpooled.wrappedBuffer(body));
+                ByteBuf out = Unpooled.wrappedBuffer((ByteBuffer[]) next);
                 ctx.write(out, ctx.voidPromise());
                 wrote = true;
             }

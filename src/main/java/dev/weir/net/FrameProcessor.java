@@ -5,13 +5,13 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Turns one request frame (its bytes after the 4-byte size) into the response frame, or into no
- * response (a produce with acks=0). Called on the connection's event-loop thread, in arrival order;
+ * Turns one request frame (its bytes after the 4-byte size) into the response frame (the buffers
+ * to write in order, size prefix included), or into no response (a produce with acks=0). Called on the connection's event-loop thread, in arrival order;
  * must not block. A frame that cannot be understood throws (or completes with)
  * {@link CloseConnectionException}, which closes that one connection.
  */
 public interface FrameProcessor {
-    CompletableFuture<ByteBuffer> process(ByteBuffer frame, Connection connection);
+    CompletableFuture<ByteBuffer[]> process(ByteBuffer frame, Connection connection);
 
     /** What the processor may know of the connection. */
     record Connection(String id, InetSocketAddress remote, InetSocketAddress local) {

@@ -46,7 +46,7 @@ public final class RequestDispatcher implements FrameProcessor {
     }
 
     @Override
-    public CompletableFuture<ByteBuffer> process(ByteBuffer frame, Connection connection) {
+    public CompletableFuture<ByteBuffer[]> process(ByteBuffer frame, Connection connection) {
         RequestHeader header = parseHeader(frame);
         RequestContext context = new RequestContext(header, connection.id(), connection.remote().getAddress(),
             java.util.Optional.of(connection.remote().getPort()), KafkaPrincipal.ANONYMOUS, listenerName,
@@ -68,7 +68,7 @@ public final class RequestDispatcher implements FrameProcessor {
         if (!registry.isSupported(api, request.version()) && !apiVersionsFallback) {
             AbstractResponse unsupported = request.getErrorResponse(0, new UnsupportedVersionException(
                 "The broker does not implement " + api + "."));
-            return CompletableFuture.completedFuture(context.buildResponseEnvelopePayload(unsupported));
+            return CompletableFuture.completedFuture(BufferCollector.collect(context.buildResponseSend(unsupported)));
         }
         Handler<AbstractRequest> handler = registry.handler(api);
         CompletableFuture<AbstractResponse> response;
@@ -83,7 +83,7 @@ public final class RequestDispatcher implements FrameProcessor {
             if (error != null) {
                 answer = errorResponse(api, request, error);
             }
-            return answer == null ? null : context.buildResponseEnvelopePayload(answer);
+            return answer == null ? null : BufferCollector.collect(context.buildResponseSend(answer));
         });
     }
 

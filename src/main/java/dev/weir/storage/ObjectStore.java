@@ -12,7 +12,14 @@ public interface ObjectStore extends AutoCloseable {
     void put(String key, ByteBuffer data);
 
     /** Reads {@code length} bytes at {@code position}; fails if the object is shorter. */
-    ByteBuffer read(String key, long position, int length);
+    default ByteBuffer read(String key, long position, int length) {
+        ByteBuffer buffer = ByteBuffer.allocate(length);
+        readInto(key, position, buffer);
+        return buffer.flip();
+    }
+
+    /** Fills {@code target}'s remaining bytes from {@code position}; fails if the object is shorter. */
+    void readInto(String key, long position, ByteBuffer target);
 
     /** Keys of every object whose key starts with the prefix. */
     List<String> list(String prefix);

@@ -73,14 +73,15 @@ public final class LocalObjectStore implements ObjectStore {
     }
 
     @Override
-    public ByteBuffer read(String key, long position, int length) {
-        ByteBuffer buffer = ByteBuffer.allocate(length);
+    public void readInto(String key, long position, ByteBuffer target) {
+        int start = target.position();
+        long end = position + target.remaining();
         try {
             FileChannel channel = channel(key);
-            while (buffer.hasRemaining()) {
-                int read = channel.read(buffer, position + buffer.position());
+            while (target.hasRemaining()) {
+                int read = channel.read(target, position + target.position() - start);
                 if (read < 0) {
-                    throw new StorageException("object " + key + " ends before byte " + (position + length));
+                    throw new StorageException("object " + key + " ends before byte " + end);
                 }
             }
         } catch (NoSuchFileException e) {
@@ -88,7 +89,6 @@ public final class LocalObjectStore implements ObjectStore {
         } catch (IOException e) {
             throw new StorageException("reading object " + key + " failed: " + e.getMessage(), e);
         }
-        return buffer.flip();
     }
 
     private FileChannel channel(String key) throws IOException {

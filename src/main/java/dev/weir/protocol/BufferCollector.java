@@ -1,0 +1,74 @@
+package dev.weir.protocol;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.network.Send;
+import org.apache.kafka.common.network.TransferableChannel;
+
+/**
+ * Turns a kafka-clients {@link Send} into the list of buffers it is made of, without copying: record
+ * batches in a response stay in the buffers they were read into, so a fetch answer is not copied
+ * into one big array before the network layer writes it. Not thread-safe; one per response.
+ */
+final class BufferCollector implements TransferableChannel {
+    private final List<ByteBuffer> buffers = new ArrayList<>();
+
+    static ByteBuffer[] collect(Send send) {
+        BufferCollector collector = new BufferCollector();
+        try {
+            while (!send.completed()) {
+                send.writeTo(collector);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("collecting response buffers cannot fail", e);
+        }
+        return collector.buffers.toArray(ByteBuffer[]::new);
+    }
+
+    @Override
+    public long write(ByteBuffer[] sources, int offset, int length) {
+        long total = 0;
+        for (int i = offset; i < offset + length; i++) {
+            total += write(sources[i]);
+        }
+        return total;
+    }
+
+    @Override
+    public long write(ByteBuffer[] sources) {
+        return write(sources, 0, sources.length);
+    }
+
+    @Override
+    public int write(ByteBuffer source) {
+        int remaining = source.remaining();
+        if (remaining > 0) {
+            buffers.add(source.slice());
+            source.position(source.limit());
+        }
+        return remaining;
+    }
+
+    @Override
+    public boolean hasPendingWrites() {
+        return false;
+    }
+
+    @Override
+    public long transferFrom(FileChannel fileChannel, long position, long count) {
+        throw new UnsupportedOperationException("responses are built from memory, not files");
+    }
+
+    @Override
+    public boolean isOpen() {
+        return true;
+    }
+
+    @Override
+    public void close() {
+        buffers.clear();
+    }
+}
