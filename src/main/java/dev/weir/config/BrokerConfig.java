@@ -32,6 +32,8 @@ public final class BrokerConfig {
     public static final String LOG_RETENTION_MS = "log.retention.ms";
     public static final String LOG_RETENTION_BYTES = "log.retention.bytes";
     public static final String LOG_CLEANUP_POLICY = "log.cleanup.policy";
+    public static final String LOG_RETENTION_CHECK_INTERVAL_MS = "log.retention.check.interval.ms";
+    public static final String LOG_SEGMENT_DELETE_DELAY_MS = "log.segment.delete.delay.ms";
     public static final String LOG_MESSAGE_TIMESTAMP_TYPE = "log.message.timestamp.type";
     public static final String LOG_MESSAGE_TIMESTAMP_BEFORE_MAX_MS = "log.message.timestamp.before.max.ms";
     public static final String LOG_MESSAGE_TIMESTAMP_AFTER_MAX_MS = "log.message.timestamp.after.max.ms";
@@ -90,6 +92,10 @@ public final class BrokerConfig {
             "Default retention in milliseconds (-1: forever); overrides log.retention.hours.")
         .define(LOG_RETENTION_BYTES, Type.LONG, -1L, Importance.HIGH,
             "Default retention.bytes of a partition (-1: no limit).")
+        .define(LOG_RETENTION_CHECK_INTERVAL_MS, Type.LONG, 300_000L, Range.atLeast(1), Importance.MEDIUM,
+            "How often retention is enforced and unreferenced objects are collected.")
+        .define(LOG_SEGMENT_DELETE_DELAY_MS, Type.LONG, 60_000L, Range.atLeast(0), Importance.MEDIUM,
+            "How long an object nothing refers to is kept before it is deleted, so reads in flight finish.")
         .define(LOG_CLEANUP_POLICY, Type.LIST, "delete", ConfigDef.ValidList.in("delete", "compact"), Importance.MEDIUM,
             "Default cleanup.policy of topics.")
         .define(LOG_MESSAGE_TIMESTAMP_TYPE, Type.STRING, "CreateTime",

@@ -268,6 +268,58 @@ public final class Log implements AutoCloseable {
         return newStart;
     }
 
+    /**
+     * Retention: moves the log start past the oldest batches while they are older than
+     * {@code retentionMs} (by their largest timestamp) or while dropping them keeps the partition at
+     * or above {@code retentionBytes}; -1 disables either rule. Returns the new log start offset.
+     */
+    public long enforceRetention(PartitionKey partition, long retentionMs, long retentionBytes, long nowMs) {
+        PartitionState state = state(partition);
+        long start = state.logStartOffset();
+        long newStart = start;
+        long bytes = retentionBytes >= 0 ? metadata.partitionBytes(partition) : 0;
+        long expiredBefore = retentionMs >= 0 ? nowMs - retentionMs : Long.MIN_VALUE;
+        boolean more = true;
+        while (more) {
+            List<BatchLocation> page = metadata.batchesFrom(partition, newStart, 500);
+            more = page.size() == 500;
+            for (BatchLocation batch : page) {
+                boolean tooOld = batch.maxTimestamp() < expiredBefore;
+                boolean tooBig = retentionBytes >= 0 && bytes - batch.size() >= retentionBytes;
+                if (!tooOld && !tooBig) {
+                    more = false;
+                    break;
+                }
+                bytes -= batch.size();
+                newStart = batch.lastOffset() + 1;
+            }
+        }
+        if (newStart > start) {
+            LOG.info("Retention moves the log start offset of {} from {} to {}", partition, start, newStart);
+            return deleteRecords(partition, newStart);
+        }
+        return start;
+    }
+
+    /**
+     * Deletes objects that no batch has referred to for {@code graceMs}, so a read that located a batch
+     * just before it was dropped can still finish. Returns how many were deleted.
+     */
+    public int collectGarbage(long nowMs, long graceMs) {
+        int deleted = 0;
+        for (String key : metadata.unreferencedObjects(nowMs, nowMs - graceMs)) {
+            // The row goes first: a crash before the file is deleted leaves a file that start-up removes.
+            if (metadata.forgetObject(key)) {
+                store.delete(key);
+                deleted++;
+            }
+        }
+        if (deleted > 0) {
+            LOG.info("Deleted {} objects that nothing refers to any more", deleted);
+        }
+        return deleted;
+    }
+
     /** Completes when any of the partitions gets a commit, or after {@code timeoutMs}. */
     public CompletableFuture<Void> awaitCommit(Collection<PartitionKey> keys, long timeoutMs) {
         CompletableFuture<Void> future = new CompletableFuture<>();

@@ -49,6 +49,18 @@ public interface MetadataStore extends AutoCloseable {
     /** Moves the log start offset forward (never back) and drops index rows wholly before it. */
     long advanceLogStartOffset(PartitionKey partition, long offset);
 
+    /** The bytes of the partition's indexed batches. */
+    long partitionBytes(PartitionKey partition);
+
+    /**
+     * Marks committed objects that no batch refers to any more (at {@code nowMs}, if not marked
+     * before) and returns those marked at or before {@code cutoffMs}: safe to delete.
+     */
+    List<String> unreferencedObjects(long nowMs, long cutoffMs);
+
+    /** Forgets an object about to be deleted; false (and nothing forgotten) if a batch refers to it. */
+    boolean forgetObject(String objectKey);
+
     /** A producer id never handed out before. */
     long nextProducerId();
 

@@ -21,6 +21,7 @@ import dev.weir.protocol.HandlerRegistry;
 import dev.weir.protocol.RequestDispatcher;
 import dev.weir.storage.ObjectStore;
 import dev.weir.storage.local.LocalObjectStore;
+import dev.weir.topics.RetentionService;
 import dev.weir.topics.TopicService;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -57,6 +58,8 @@ public final class Broker implements AutoCloseable {
     private ScheduledExecutorService timer;
     private ExecutorService io;
     private ScheduledExecutorService groupThread;
+    private ScheduledExecutorService cleaner;
+    private RetentionService retention;
     private Log log;
     private NetworkServer network;
     private Listener advertised;
@@ -102,6 +105,10 @@ public final class Broker implements AutoCloseable {
             config.getInt(BrokerConfig.TAIL_INDEX_MAX_BATCHES)), timer);
         opened.push(log);
         TopicService topics = new TopicService(metadata, log, config, clock);
+        cleaner = Executors.newSingleThreadScheduledExecutor(daemonThreads("weir-log-cleaner"));
+        opened.push(cleaner::shutdownNow);
+        retention = new RetentionService(topics, log, clock, config.getLong(BrokerConfig.LOG_SEGMENT_DELETE_DELAY_MS));
+        retention.schedule(cleaner, config.getLong(BrokerConfig.LOG_RETENTION_CHECK_INTERVAL_MS));
 
         Listener listener = config.listener();
         AtomicReference<FrameProcessor> processor = new AtomicReference<>();
@@ -174,6 +181,17 @@ public final class Broker implements AutoCloseable {
         return dataDir;
     }
 
+    /** Runs one retention and garbage-collection pass now (tests drive it with their own clock). */
+    public void enforceRetentionNow() {
+        try {
+            cleaner.submit(retention::runOnce).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("retention pass failed", e.getCause());
+        }
+    }
+
     public BrokerConfig config() {
         return config;
     }
@@ -184,6 +202,7 @@ public final class Broker implements AutoCloseable {
         network.close();
         log.close();
         groupThread.shutdownNow();
+        cleaner.shutdownNow();
         io.shutdown();
         timer.shutdownNow();
         try {

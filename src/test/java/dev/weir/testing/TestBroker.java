@@ -18,11 +18,15 @@ public final class TestBroker implements AutoCloseable {
     }
 
     public TestBroker(Path dataDir, Map<String, String> overrides) throws IOException, InterruptedException {
+        this(dataDir, overrides, Clock.systemUTC());
+    }
+
+    public TestBroker(Path dataDir, Map<String, String> overrides, Clock clock) throws IOException, InterruptedException {
         Map<String, String> settings = new HashMap<>();
         settings.put(BrokerConfig.LISTENERS, "PLAINTEXT://127.0.0.1:0");
         settings.put(BrokerConfig.LOG_DIRS, dataDir.toString());
         settings.putAll(overrides);
-        broker = new Broker(BrokerConfig.of(settings), Clock.systemUTC());
+        broker = new Broker(BrokerConfig.of(settings), clock);
     }
 
     public String bootstrap() {
@@ -31,6 +35,10 @@ public final class TestBroker implements AutoCloseable {
 
     public int port() {
         return broker.port();
+    }
+
+    public void enforceRetentionNow() {
+        broker.enforceRetentionNow();
     }
 
     public Properties clientProperties() {

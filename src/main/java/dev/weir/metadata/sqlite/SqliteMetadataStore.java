@@ -479,6 +479,59 @@ public final class SqliteMetadataStore implements MetadataStore {
     }
 
     @Override
+    public long partitionBytes(PartitionKey partition) {
+        return read(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                "SELECT COALESCE(SUM(size), 0) FROM batches WHERE topic_id = ? AND partition = ?")) {
+                select.setString(1, partition.topicId().toString());
+                select.setInt(2, partition.partition());
+                try (ResultSet rows = select.executeQuery()) {
+                    rows.next();
+                    return rows.getLong(1);
+                }
+            }
+        });
+    }
+
+    @Override
+    public synchronized List<String> unreferencedObjects(long nowMs, long cutoffMs) {
+        List<String> deletable = new ArrayList<>();
+        write(() -> {
+            deletable.clear();
+            try (PreparedStatement mark = writer.prepareStatement(
+                "UPDATE objects SET unreferenced_since_ms = ? WHERE unreferenced_since_ms IS NULL"
+                    + " AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.object_key = objects.object_key)")) {
+                mark.setLong(1, nowMs);
+                mark.executeUpdate();
+            }
+            try (PreparedStatement select = writer.prepareStatement(
+                "SELECT object_key FROM objects WHERE unreferenced_since_ms <= ?")) {
+                select.setLong(1, cutoffMs);
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        deletable.add(rows.getString(1));
+                    }
+                }
+            }
+        });
+        return deletable;
+    }
+
+    @Override
+    public synchronized boolean forgetObject(String objectKey) {
+        int[] deleted = new int[1];
+        write(() -> {
+            try (PreparedStatement delete = writer.prepareStatement("DELETE FROM objects WHERE object_key = ?"
+                + " AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.object_key = ?)")) {
+                delete.setString(1, objectKey);
+                delete.setString(2, objectKey);
+                deleted[0] = delete.executeUpdate();
+            }
+        });
+        return deleted[0] == 1;
+    }
+
+    @Override
     public synchronized long nextProducerId() {
         long[] id = new long[1];
         write(() -> {
