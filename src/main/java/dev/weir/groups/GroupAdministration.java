@@ -78,8 +78,8 @@ public final class GroupAdministration {
             boolean known = offsets.offsets().hasOffsets(groupId) || groups.consumerGroups().containsKey(groupId);
             if (groups.consumerGroups().containsKey(groupId)) {
                 return new DescribedGroup().setGroupId(groupId).setErrorCode(Errors.GROUP_ID_NOT_FOUND.code())
-                    .setErrorMessage("Group " + groupId + " is not a classic group.").setGroupState("")
-                    .setProtocolType("").setProtocolData("");
+                    .setErrorMessage(version >= 6 ? "Group " + groupId + " is not a classic group." : null)
+                    .setGroupState("").setProtocolType("").setProtocolData("");
             }
             if (!known && version >= 6) {
                 return new DescribedGroup().setGroupId(groupId).setErrorCode(Errors.GROUP_ID_NOT_FOUND.code())

@@ -41,7 +41,12 @@ public final class ListOffsetsHandler implements Handler<ListOffsetsRequest> {
                 data.topics().add(topicResponse);
                 Optional<Topic> topic = broker.topics().byName(topicRequest.name());
                 for (ListOffsetsPartition partition : topicRequest.partitions()) {
-                    topicResponse.partitions().add(answer(topic, partition));
+                    ListOffsetsPartitionResponse answer = answer(topic, partition);
+                    if (scope.apiVersion() < 4) {
+                        // The leader epoch exists from v4; librdkafka (v2), kafkajs (v3) and kafka-python (v1) ask older.
+                        answer.setLeaderEpoch(-1);
+                    }
+                    topicResponse.partitions().add(answer);
                 }
             }
             return new ListOffsetsResponse(data);
