@@ -1,0 +1,122 @@
+package dev.weir.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.weir.testing.BrokerProcess;
+import dev.weir.testing.MutableClock;
+import dev.weir.testing.TestBroker;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Groups when things die: a killed member, a killed broker, and offsets that expire. */
+class GroupFailureTest {
+    @TempDir
+    Path dataDir;
+
+    private static KafkaConsumer<String, String> consumer(Properties base, String group) {
+        Properties properties = new Properties();
+        properties.putAll(base);
+        properties.put("group.id", group);
+        properties.put("enable.auto.commit", "false");
+        properties.put("session.timeout.ms", "6000");
+        properties.put("heartbeat.interval.ms", "500");
+        return new KafkaConsumer<>(properties, new StringDeserializer(), new StringDeserializer());
+    }
+
+    @Test
+    void aKilledMembersPartitionsMoveToTheSurvivorAfterItsSessionTimeout() throws Exception {
+        try (TestBroker broker = new TestBroker(dataDir);
+             Admin admin = Admin.create(broker.clientProperties())) {
+            admin.createTopics(List.of(new NewTopic("killed", 6, (short) 1))).all().get();
+            Process member = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.weir.it.clients.GroupMemberMain",
+                broker.bootstrap(), "killed", "kill-group").redirectErrorStream(true).start();
+            AtomicInteger memberAssigned = new AtomicInteger(-1);
+            Thread reader = new Thread(() -> {
+                try (BufferedReader lines = new BufferedReader(new InputStreamReader(member.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = lines.readLine()) != null) {
+                        if (line.startsWith("assigned ")) {
+                            memberAssigned.set(Integer.parseInt(line.substring(9).trim()));
+                        }
+                    }
+                } catch (Exception ended) {
+                    // The process was killed.
+                }
+            });
+            reader.setDaemon(true);
+            reader.start();
+            try (KafkaConsumer<String, String> survivor = consumer(broker.clientProperties(), "kill-group")) {
+                survivor.subscribe(List.of("killed"));
+                await().atMost(Duration.ofSeconds(60)).until(() -> {
+                    survivor.poll(Duration.ofMillis(100));
+                    return survivor.assignment().size() == 3 && memberAssigned.get() == 3;
+                });
+                member.destroyForcibly().waitFor();
+                await().atMost(Duration.ofSeconds(30)).until(() -> {
+                    survivor.poll(Duration.ofMillis(100));
+                    return survivor.assignment().size() == 6;
+                });
+            } finally {
+                member.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    void committedOffsetsSurviveSigkillOfTheBroker() throws Exception {
+        TopicPartition partition = new TopicPartition("crash-offsets", 0);
+        try (BrokerProcess broker = new BrokerProcess(dataDir.resolve("data"), dataDir.resolve("broker.log"))) {
+            broker.start(Duration.ofSeconds(60));
+            try (Admin admin = Admin.create(broker.clientProperties())) {
+                admin.createTopics(List.of(new NewTopic("crash-offsets", 1, (short) 1))).all().get();
+            }
+            try (KafkaConsumer<String, String> consumer = consumer(broker.clientProperties(), "crash-group")) {
+                consumer.assign(List.of(partition));
+                consumer.commitSync(Map.of(partition, new OffsetAndMetadata(1234)));
+            }
+            assertThat(broker.kill()).isEqualTo(BrokerProcess.SIGKILL_EXIT);
+            broker.start(Duration.ofSeconds(60));
+            try (Admin admin = Admin.create(broker.clientProperties())) {
+                assertThat(admin.listConsumerGroupOffsets("crash-group").partitionsToOffsetAndMetadata().get()
+                    .get(partition).offset()).isEqualTo(1234);
+            }
+        }
+    }
+
+    @Test
+    void offsetsOfAnEmptyGroupExpireAfterTheRetention() throws Exception {
+        MutableClock clock = new MutableClock(System.currentTimeMillis());
+        TopicPartition partition = new TopicPartition("expiring", 0);
+        try (TestBroker broker = new TestBroker(dataDir, Map.of("offsets.retention.minutes", "1"), clock);
+             Admin admin = Admin.create(broker.clientProperties())) {
+            admin.createTopics(List.of(new NewTopic("expiring", 1, (short) 1))).all().get();
+            try (KafkaConsumer<String, String> consumer = consumer(broker.clientProperties(), "expiring-group")) {
+                consumer.assign(List.of(partition));
+                consumer.commitSync(Map.of(partition, new OffsetAndMetadata(7)));
+            }
+            assertThat(admin.listConsumerGroupOffsets("expiring-group").partitionsToOffsetAndMetadata().get())
+                .containsKey(partition);
+            clock.advance(Duration.ofMinutes(2));
+            await().atMost(Duration.ofSeconds(30)).until(() -> admin.listConsumerGroupOffsets("expiring-group")
+                .partitionsToOffsetAndMetadata().get().isEmpty());
+        }
+    }
+}
