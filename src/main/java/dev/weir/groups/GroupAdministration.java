@@ -79,7 +79,7 @@ public final class GroupAdministration {
             if (groups.consumerGroups().containsKey(groupId)) {
                 return new DescribedGroup().setGroupId(groupId).setErrorCode(Errors.GROUP_ID_NOT_FOUND.code())
                     .setErrorMessage(version >= 6 ? "Group " + groupId + " is not a classic group." : null)
-                    .setGroupState("").setProtocolType("").setProtocolData("");
+                    .setGroupState(State.DEAD.kafkaName).setProtocolType("").setProtocolData("");
             }
             if (!known && version >= 6) {
                 return new DescribedGroup().setGroupId(groupId).setErrorCode(Errors.GROUP_ID_NOT_FOUND.code())

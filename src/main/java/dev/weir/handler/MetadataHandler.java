@@ -48,7 +48,7 @@ public final class MetadataHandler implements Handler<MetadataRequest> {
 
     private boolean anyMissing(List<MetadataRequestTopic> requested) {
         for (MetadataRequestTopic topic : requested) {
-            if (topic.name() != null && broker.topics().byName(topic.name()).isEmpty()) {
+            if (topic.name() != null && !topic.name().isEmpty() && broker.topics().byName(topic.name()).isEmpty()) {
                 return true;
             }
         }
@@ -74,7 +74,8 @@ public final class MetadataHandler implements Handler<MetadataRequest> {
     }
 
     private MetadataResponseTopic lookup(MetadataRequestTopic wanted, boolean autoCreate) {
-        if (wanted.name() == null) {
+        // The Java client asks by id with an empty name; Kafka looks a topic up by id whenever one is given.
+        if (wanted.name() == null || (wanted.name().isEmpty() && !Uuid.ZERO_UUID.equals(wanted.topicId()))) {
             Optional<Topic> byId = broker.topics().byId(wanted.topicId());
             return byId.map(this::describe).orElseGet(() -> error(null, wanted.topicId(), Errors.UNKNOWN_TOPIC_ID));
         }

@@ -4,8 +4,11 @@ import dev.weir.config.BrokerConfig;
 import dev.weir.config.Listener;
 import dev.weir.handler.ApiVersionsHandler;
 import dev.weir.handler.BrokerContext;
+import dev.weir.handler.ConsumerGroupDescribeHandler;
+import dev.weir.handler.ConsumerGroupHeartbeatHandler;
 import dev.weir.handler.ErrorTranslator;
 import dev.weir.handler.GroupHandlers;
+import dev.weir.groups.ConsumerGroupCoordinator;
 import dev.weir.groups.GroupAdministration;
 import dev.weir.groups.GroupCoordinator;
 import dev.weir.groups.GroupSettings;
@@ -38,6 +41,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.common.protocol.ApiKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -134,7 +138,10 @@ public final class Broker implements AutoCloseable {
         topics.onDeleted(topic -> offsets.topicDeleted(topic.name()));
         GroupHandlers groups = new GroupHandlers(classic, offsets, new GroupAdministration(classic, offsets));
         HandlerRegistry registry = Handlers.registry(context, groups);
-        registry.register(org.apache.kafka.common.protocol.ApiKeys.API_VERSIONS, new ApiVersionsHandler(registry));
+        ConsumerGroupCoordinator consumerProtocol = new ConsumerGroupCoordinator(classic, new TopicServiceLookup(topics));
+        registry.register(ApiKeys.CONSUMER_GROUP_HEARTBEAT, new ConsumerGroupHeartbeatHandler(consumerProtocol));
+        registry.register(ApiKeys.CONSUMER_GROUP_DESCRIBE, new ConsumerGroupDescribeHandler(consumerProtocol));
+        registry.register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(registry));
         processor.set(new RequestDispatcher(registry, listener.name(), clock, ErrorTranslator::toApiException));
     }
 

@@ -24,6 +24,16 @@ final class TopicServiceLookup implements TopicLookup {
     }
 
     @Override
+    public int partitionCount(String topic) {
+        return topics.byName(topic).map(Topic::partitions).orElse(0);
+    }
+
+    @Override
+    public java.util.Collection<String> topicNames() {
+        return topics.all().stream().map(Topic::name).toList();
+    }
+
+    @Override
     public boolean exists(String topic, int partition) {
         return topics.byName(topic).map(found -> found.hasPartition(partition)).orElse(false);
     }

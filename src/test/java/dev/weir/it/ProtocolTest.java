@@ -81,7 +81,8 @@ class ProtocolTest {
             ApiKeys.DESCRIBE_CONFIGS, ApiKeys.ALTER_CONFIGS, ApiKeys.INCREMENTAL_ALTER_CONFIGS, ApiKeys.DESCRIBE_CLUSTER,
             ApiKeys.FIND_COORDINATOR, ApiKeys.JOIN_GROUP, ApiKeys.SYNC_GROUP, ApiKeys.HEARTBEAT, ApiKeys.LEAVE_GROUP,
             ApiKeys.OFFSET_COMMIT, ApiKeys.OFFSET_FETCH, ApiKeys.OFFSET_DELETE, ApiKeys.LIST_GROUPS,
-            ApiKeys.DESCRIBE_GROUPS, ApiKeys.DELETE_GROUPS);
+            ApiKeys.DESCRIBE_GROUPS, ApiKeys.DELETE_GROUPS, ApiKeys.CONSUMER_GROUP_HEARTBEAT,
+            ApiKeys.CONSUMER_GROUP_DESCRIBE);
         ApiVersion produce = response.data().apiKeys().find(ApiKeys.PRODUCE.id);
         assertThat(produce.minVersion()).as("librdkafka compresses only when Produce v0 is advertised").isZero();
         assertThat(produce.maxVersion()).isEqualTo(ApiKeys.PRODUCE.latestVersion());
