@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * <p>A pipeline of three stages: the sealing thread closes an object when it reaches
  * {@code maxObjectBytes} or {@code maxAgeMs} after its first batch, but only when one of
  * {@code maxInFlightObjects} write slots is free (while it waits, the object keeps filling: that is
- * the group commit); writer threads store objects concurrently; the committing thread commits them
+ * the group commit), and at once when no other object is being written; writer threads store objects concurrently; the committing thread commits them
  * strictly in the order they were sealed, so offsets follow arrival order and an idempotent
  * producer's pipelined batches stay in sequence. Thread-safe.
  */
@@ -71,6 +71,7 @@ final class WalWriter implements AutoCloseable {
     private final Thread committer;
     private final java.util.concurrent.ExecutorService writers;
     private final java.util.concurrent.Semaphore writeSlots;
+    private final AtomicLong inFlightObjects = new AtomicLong();
     private final java.util.concurrent.BlockingQueue<Sealed> toCommit = new java.util.concurrent.LinkedBlockingQueue<>();
     private static final Sealed END = new Sealed(null, List.of(), List.of(), 0, null, null);
 
@@ -138,6 +139,7 @@ final class WalWriter implements AutoCloseable {
                 return;
             }
             Sealed sealed = build(batches);
+            inFlightObjects.incrementAndGet();
             toCommit.add(sealed);
             writers.execute(() -> {
                 try {
@@ -166,7 +168,14 @@ final class WalWriter implements AutoCloseable {
             try {
                 commit(sealed);
             } finally {
+                inFlightObjects.decrementAndGet();
                 writeSlots.release();
+                lock.lock();
+                try {
+                    arrived.signal();
+                } finally {
+                    lock.unlock();
+                }
             }
         }
     }
@@ -183,8 +192,11 @@ final class WalWriter implements AutoCloseable {
                     arrived.awaitUninterruptibly();
                     continue;
                 }
+                // With no other object being written there is nothing to group with: seal now, so a lone
+                // producer waits only for its own write. Under load the slots are busy and objects fill.
+                boolean idle = inFlightObjects.get() == 0;
                 long waitNanos = firstPendingNanos + maxAgeNanos - System.nanoTime();
-                if (pendingBytes >= maxObjectBytes || waitNanos <= 0 || closed) {
+                if (pendingBytes >= maxObjectBytes || waitNanos <= 0 || idle || closed) {
                     return takeUpTo(maxObjectBytes);
                 }
                 try {
