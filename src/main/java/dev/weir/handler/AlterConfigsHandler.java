@@ -2,14 +2,11 @@ package dev.weir.handler;
 
 import dev.weir.protocol.Handler;
 import dev.weir.protocol.RequestScope;
-import dev.weir.topics.Topic;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.apache.kafka.common.config.ConfigResource;
-import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.message.AlterConfigsRequestData.AlterConfigsResource;
 import org.apache.kafka.common.message.AlterConfigsRequestData.AlterableConfig;
@@ -52,20 +49,10 @@ public final class AlterConfigsHandler implements Handler<AlterConfigsRequest> {
     }
 
     private ApiError alter(AlterConfigsResource resource, boolean validateOnly) {
-        try {
-            switch (ConfigResource.Type.forId(resource.resourceType())) {
-                case TOPIC -> {
-                    Topic topic = ConfigSupport.existingTopic(broker.topics(), resource.resourceName());
-                    broker.topics().replaceConfigs(topic, newConfigs(resource), validateOnly);
-                }
-                case BROKER, BROKER_LOGGER -> throw new InvalidRequestException(ConfigSupport.STATIC_BROKER_CONFIG_MESSAGE);
-                default -> throw new InvalidRequestException("Unsupported resource type");
-            }
-            return ApiError.NONE;
-        } catch (RuntimeException e) {
-            return ErrorTranslator.toApiError(e);
-        }
+        return ConfigSupport.alterTopicConfigs(broker, resource.resourceType(), resource.resourceName(),
+            topic -> newConfigs(resource), validateOnly);
     }
+
 
     /** The topic's new explicit configs; values are validated by the topic service. */
     private static Map<String, String> newConfigs(AlterConfigsResource resource) {

@@ -29,6 +29,29 @@ final class ConfigSupport {
             new UnknownTopicOrPartitionException("The topic '" + name + "' does not exist."));
     }
 
+    /**
+     * Replaces a topic resource's explicit configs with what {@code newConfigs} computes from the topic;
+     * broker resources are refused (their settings are static). Returns the resource's result.
+     */
+    static org.apache.kafka.common.requests.ApiError alterTopicConfigs(BrokerContext broker, byte resourceType,
+            String resourceName, java.util.function.Function<Topic, java.util.Map<String, String>> newConfigs,
+            boolean validateOnly) {
+        try {
+            switch (org.apache.kafka.common.config.ConfigResource.Type.forId(resourceType)) {
+                case TOPIC -> {
+                    Topic topic = existingTopic(broker.topics(), resourceName);
+                    broker.topics().replaceConfigs(topic, newConfigs.apply(topic), validateOnly);
+                }
+                case BROKER, BROKER_LOGGER -> throw new org.apache.kafka.common.errors.InvalidRequestException(
+                    STATIC_BROKER_CONFIG_MESSAGE);
+                default -> throw new org.apache.kafka.common.errors.InvalidRequestException("Unsupported resource type");
+            }
+            return org.apache.kafka.common.requests.ApiError.NONE;
+        } catch (RuntimeException e) {
+            return ErrorTranslator.toApiError(e);
+        }
+    }
+
     /** The DescribeConfigs source id of a topic config's resolution. */
     static byte sourceId(TopicConfigs.Source source) {
         ConfigSource kafkaSource = switch (source) {

@@ -1,7 +1,6 @@
 package dev.weir.handler;
 
 import dev.weir.config.BrokerConfig;
-import dev.weir.log.Log;
 import dev.weir.log.ReadResult;
 import dev.weir.metadata.PartitionKey;
 import dev.weir.metadata.PartitionOffsets;
@@ -93,10 +92,8 @@ public final class FetchHandler implements Handler<FetchRequest> {
                     error = byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION;
                 } else if (!topic.get().hasPartition(partition.partition())) {
                     error = Errors.UNKNOWN_TOPIC_OR_PARTITION;
-                } else if (partition.currentLeaderEpoch() > Log.LEADER_EPOCH) {
-                    error = Errors.UNKNOWN_LEADER_EPOCH;
-                } else if (partition.currentLeaderEpoch() >= 0 && partition.currentLeaderEpoch() < Log.LEADER_EPOCH) {
-                    error = Errors.FENCED_LEADER_EPOCH;
+                } else {
+                    error = LeaderEpochs.check(partition.currentLeaderEpoch());
                 }
                 partitionResponse.setErrorCode(error.code());
                 wanted.add(new Wanted(partitionResponse, error == Errors.NONE ? topic.get() : null, partition));

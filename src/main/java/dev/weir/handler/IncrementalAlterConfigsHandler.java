@@ -13,7 +13,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.admin.AlterConfigOp.OpType;
 import org.apache.kafka.common.config.ConfigDef;
-import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterConfigsResource;
@@ -58,20 +57,10 @@ public final class IncrementalAlterConfigsHandler implements Handler<Incremental
     }
 
     private ApiError alter(AlterConfigsResource resource, boolean validateOnly) {
-        try {
-            switch (ConfigResource.Type.forId(resource.resourceType())) {
-                case TOPIC -> {
-                    Topic topic = ConfigSupport.existingTopic(broker.topics(), resource.resourceName());
-                    broker.topics().replaceConfigs(topic, applyAll(topic, resource), validateOnly);
-                }
-                case BROKER, BROKER_LOGGER -> throw new InvalidRequestException(ConfigSupport.STATIC_BROKER_CONFIG_MESSAGE);
-                default -> throw new InvalidRequestException("Unsupported resource type");
-            }
-            return ApiError.NONE;
-        } catch (RuntimeException e) {
-            return ErrorTranslator.toApiError(e);
-        }
+        return ConfigSupport.alterTopicConfigs(broker, resource.resourceType(), resource.resourceName(),
+            topic -> applyAll(topic, resource), validateOnly);
     }
+
 
     /** The topic's explicit configs after every operation; the topic service validates the values. */
     private Map<String, String> applyAll(Topic topic, AlterConfigsResource resource) {

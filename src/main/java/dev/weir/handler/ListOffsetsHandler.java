@@ -59,11 +59,9 @@ public final class ListOffsetsHandler implements Handler<ListOffsetsRequest> {
         if (topic.isEmpty() || !topic.get().hasPartition(partition.partitionIndex())) {
             return response.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
         }
-        if (partition.currentLeaderEpoch() > Log.LEADER_EPOCH) {
-            return response.setErrorCode(Errors.UNKNOWN_LEADER_EPOCH.code());
-        }
-        if (partition.currentLeaderEpoch() >= 0 && partition.currentLeaderEpoch() < Log.LEADER_EPOCH) {
-            return response.setErrorCode(Errors.FENCED_LEADER_EPOCH.code());
+        Errors epoch = LeaderEpochs.check(partition.currentLeaderEpoch());
+        if (epoch != Errors.NONE) {
+            return response.setErrorCode(epoch.code());
         }
         PartitionKey key = topic.get().partition(partition.partitionIndex());
         try {

@@ -47,11 +47,9 @@ public final class OffsetForLeaderEpochHandler implements Handler<OffsetsForLead
         if (topic.isEmpty() || !topic.get().hasPartition(partition.partition())) {
             return result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
         }
-        if (partition.currentLeaderEpoch() > Log.LEADER_EPOCH) {
-            return result.setErrorCode(Errors.UNKNOWN_LEADER_EPOCH.code());
-        }
-        if (partition.currentLeaderEpoch() >= 0 && partition.currentLeaderEpoch() < Log.LEADER_EPOCH) {
-            return result.setErrorCode(Errors.FENCED_LEADER_EPOCH.code());
+        Errors epoch = LeaderEpochs.check(partition.currentLeaderEpoch());
+        if (epoch != Errors.NONE) {
+            return result.setErrorCode(epoch.code());
         }
         result.setErrorCode(Errors.NONE.code());
         if (partition.leaderEpoch() < 0 || partition.leaderEpoch() > Log.LEADER_EPOCH) {
