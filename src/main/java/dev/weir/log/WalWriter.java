@@ -72,6 +72,9 @@ final class WalWriter implements AutoCloseable {
     private final java.util.concurrent.ExecutorService writers;
     private final java.util.concurrent.Semaphore writeSlots;
     private final AtomicLong inFlightObjects = new AtomicLong();
+    private static final int RESERVE_AHEAD = 16;
+    /** Object ids below this have their files reserved; only the sealing thread touches it. */
+    private long reservedUpTo;
     private final java.util.concurrent.BlockingQueue<Sealed> toCommit = new java.util.concurrent.LinkedBlockingQueue<>();
     private static final Sealed END = new Sealed(null, List.of(), List.of(), 0, null, null);
 
@@ -231,7 +234,21 @@ final class WalWriter implements AutoCloseable {
     }
 
     private Sealed build(List<Pending> batches) {
-        String key = objectKey(nextObjectId.getAndIncrement());
+        long id = nextObjectId.getAndIncrement();
+        if (id >= reservedUpTo) {
+            // Create the next files ahead with one directory sync, so each object's write syncs only its data.
+            List<String> keys = new ArrayList<>();
+            for (long next = id; next < id + RESERVE_AHEAD; next++) {
+                keys.add(objectKey(next));
+            }
+            try {
+                store.reserve(keys);
+                reservedUpTo = id + RESERVE_AHEAD;
+            } catch (StorageException e) {
+                LOG.warn("Reserving WAL objects failed; objects are created as they are written", e);
+            }
+        }
+        String key = objectKey(id);
         int size = HEADER_BYTES;
         for (Pending item : batches) {
             size += item.batch.sizeInBytes();

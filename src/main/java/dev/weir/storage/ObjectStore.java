@@ -8,8 +8,16 @@ import java.util.List;
  * object is durable. Implementations are thread-safe and throw {@link StorageException} on failure.
  */
 public interface ObjectStore extends AutoCloseable {
-    /** Writes a new object durably. The key must not exist. */
+    /** Writes a new object durably. The key must not exist, or must have been reserved. */
     void put(String key, ByteBuffer data);
+
+    /**
+     * A hint that these keys will be written soon, in any order. A store may prepare them so that
+     * {@link #put} is cheaper (the local store creates the files and makes their names durable with
+     * one directory sync). A reserved key that is never written is an empty object.
+     */
+    default void reserve(List<String> keys) {
+    }
 
     /** Reads {@code length} bytes at {@code position}; fails if the object is shorter. */
     default ByteBuffer read(String key, long position, int length) {

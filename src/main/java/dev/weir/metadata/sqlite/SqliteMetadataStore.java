@@ -45,9 +45,12 @@ import org.sqlite.SQLiteConfig;
  */
 public final class SqliteMetadataStore implements MetadataStore {
     private static final int READ_CONNECTIONS = 4;
+    private static final long CHECKPOINT_INTERVAL_MS = 1000;
 
     private final Clock clock;
     private final Connection writer;
+    private final Connection checkpointer;
+    private final java.util.concurrent.ScheduledExecutorService checkpoints;
     private final BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READ_CONNECTIONS);
     private final String clusterId;
     private final Map<PartitionKey, long[]> offsets = new ConcurrentHashMap<>();
@@ -65,6 +68,10 @@ public final class SqliteMetadataStore implements MetadataStore {
             SQLiteConfig config = new SQLiteConfig();
             config.setJournalMode(SQLiteConfig.JournalMode.WAL);
             config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+            // Checkpoints run on their own connection and thread (below), not inside a commit that a
+            // producer is waiting for; the WAL file is cut back to this size after each.
+            config.setPragma(SQLiteConfig.Pragma.WAL_AUTOCHECKPOINT, "0");
+            config.setPragma(SQLiteConfig.Pragma.JOURNAL_SIZE_LIMIT, Long.toString(64L * 1024 * 1024));
             config.setBusyTimeout(30_000);
             writer = config.createConnection(url);
             writer.setAutoCommit(false);
@@ -74,6 +81,16 @@ public final class SqliteMetadataStore implements MetadataStore {
                 readConfig.setBusyTimeout(30_000);
                 readers.add(readConfig.createConnection(url));
             }
+            SQLiteConfig checkpointConfig = new SQLiteConfig();
+            checkpointConfig.setBusyTimeout(30_000);
+            checkpointer = checkpointConfig.createConnection(url);
+            checkpoints = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable -> {
+                Thread thread = new Thread(runnable, "weir-sqlite-checkpoint");
+                thread.setDaemon(true);
+                return thread;
+            });
+            checkpoints.scheduleWithFixedDelay(this::checkpoint, CHECKPOINT_INTERVAL_MS, CHECKPOINT_INTERVAL_MS,
+                java.util.concurrent.TimeUnit.MILLISECONDS);
             clusterId = loadOrCreateClusterId();
             loadOffsets();
             loadProducers();
@@ -634,8 +651,26 @@ public final class SqliteMetadataStore implements MetadataStore {
         });
     }
 
+    /** Copies committed pages from the WAL into the database file without blocking writers or readers. */
+    private void checkpoint() {
+        try (Statement statement = checkpointer.createStatement()) {
+            statement.execute("PRAGMA wal_checkpoint(PASSIVE)");
+        } catch (SQLException e) {
+            org.slf4j.LoggerFactory.getLogger(SqliteMetadataStore.class).warn("SQLite checkpoint failed; it is retried", e);
+        }
+    }
+
     @Override
     public void close() {
+        checkpoints.shutdownNow();
+        try {
+            checkpoints.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+            checkpointer.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (SQLException e) {
+            throw new MetadataException("closing the metadata database failed", e);
+        }
         synchronized (this) {
             try {
                 writer.close();

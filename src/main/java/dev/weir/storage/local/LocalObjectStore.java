@@ -18,7 +18,9 @@ import java.util.stream.Stream;
 
 /**
  * Objects as files under one directory; a key's slashes are subdirectories. A put writes the file,
- * fsyncs it and fsyncs its directory, so both the bytes and the name survive a crash. Reads are
+ * fsyncs it and fsyncs its directory, so both the bytes and the name survive a crash; a reserved key's
+ * file and name were made durable beforehand (many with one directory sync), so its put syncs only
+ * the data. Reads are
  * positional and share one open channel per object (at most {@link #MAX_OPEN_FILES} open at once).
  * Thread-safe.
  */
@@ -27,6 +29,7 @@ public final class LocalObjectStore implements ObjectStore {
 
     private final Path root;
     private final Map<String, FileChannel> open = new ConcurrentHashMap<>();
+    private final java.util.Set<String> reserved = ConcurrentHashMap.newKeySet();
 
     public LocalObjectStore(Path root) {
         this.root = root;
@@ -47,22 +50,59 @@ public final class LocalObjectStore implements ObjectStore {
     @Override
     public void put(String key, ByteBuffer data) {
         Path file = path(key);
+        boolean wasReserved = reserved.remove(key);
         try {
             Path directory = file.getParent();
-            if (!Files.isDirectory(directory)) {
+            if (!wasReserved && !Files.isDirectory(directory)) {
                 Files.createDirectories(directory);
                 syncDirectory(directory.getParent());
             }
-            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            StandardOpenOption create = wasReserved ? StandardOpenOption.WRITE : StandardOpenOption.CREATE_NEW;
+            try (FileChannel channel = FileChannel.open(file, create, StandardOpenOption.WRITE)) {
                 ByteBuffer remaining = data.duplicate();
                 while (remaining.hasRemaining()) {
                     channel.write(remaining);
                 }
-                channel.force(true);
+                // A reserved file's name is durable already, so the data (and size) are all that need syncing.
+                channel.force(!wasReserved);
             }
-            syncDirectory(directory);
+            if (!wasReserved) {
+                syncDirectory(directory);
+            }
         } catch (IOException e) {
             throw new StorageException("writing object " + key + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void reserve(List<String> keys) {
+        java.util.Set<Path> directories = new java.util.HashSet<>();
+        List<Path> created = new ArrayList<>();
+        try {
+            for (String key : keys) {
+                Path file = path(key);
+                Path directory = file.getParent();
+                if (!Files.isDirectory(directory)) {
+                    Files.createDirectories(directory);
+                    syncDirectory(directory.getParent());
+                }
+                Files.newByteChannel(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+                created.add(file);
+                directories.add(directory);
+            }
+            for (Path directory : directories) {
+                syncDirectory(directory);
+            }
+            reserved.addAll(keys);
+        } catch (IOException e) {
+            for (Path file : created) {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException ignored) {
+                    // An empty file that is never committed is removed at the next start.
+                }
+            }
+            throw new StorageException("reserving objects " + keys + " failed: " + e.getMessage(), e);
         }
     }
 
