@@ -50,7 +50,7 @@ final class WalWriter implements AutoCloseable {
     }
 
     /** A sealed object on its way: its key, batches, bytes and the future of its write. */
-    private record Sealed(String key, List<Pending> batches, List<BatchAppend> appends, int size, byte[] bytes,
+    private record Sealed(String key, List<Pending> batches, List<BatchAppend> appends, int size, ByteBuffer[] parts,
                           CompletableFuture<Void> written) {
     }
 
@@ -146,7 +146,7 @@ final class WalWriter implements AutoCloseable {
             toCommit.add(sealed);
             writers.execute(() -> {
                 try {
-                    store.put(sealed.key, ByteBuffer.wrap(sealed.bytes()));
+                    store.put(sealed.key, sealed.parts());
                     sealed.written.complete(null);
                 } catch (RuntimeException e) {
                     sealed.written.completeExceptionally(e);
@@ -253,16 +253,20 @@ final class WalWriter implements AutoCloseable {
         for (Pending item : batches) {
             size += item.batch.sizeInBytes();
         }
-        ByteBuffer object = ByteBuffer.allocate(size);
-        object.put(MAGIC).putLong(clock.millis());
+        // The object is written from the batches' own buffers (a gathering write), not copied together first.
+        ByteBuffer[] parts = new ByteBuffer[batches.size() + 1];
+        parts[0] = ByteBuffer.allocate(HEADER_BYTES).put(MAGIC).putLong(clock.millis()).flip();
         List<BatchAppend> appends = new ArrayList<>(batches.size());
-        for (Pending item : batches) {
+        long position = HEADER_BYTES;
+        for (int i = 0; i < batches.size(); i++) {
+            Pending item = batches.get(i);
             ValidatedBatch batch = item.batch;
-            appends.add(new BatchAppend(item.partition, object.position(), batch.sizeInBytes(), batch.offsetCount(),
+            appends.add(new BatchAppend(item.partition, position, batch.sizeInBytes(), batch.offsetCount(),
                 batch.maxTimestamp(), batch.producerId(), batch.producerEpoch(), batch.baseSequence()));
-            object.put(batch.bytes().duplicate());
+            parts[i + 1] = batch.bytes().duplicate();
+            position += batch.sizeInBytes();
         }
-        return new Sealed(key, batches, appends, size, object.array(), new CompletableFuture<>());
+        return new Sealed(key, batches, appends, size, parts, new CompletableFuture<>());
     }
 
     private void commit(Sealed sealed) {

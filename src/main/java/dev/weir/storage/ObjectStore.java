@@ -9,7 +9,12 @@ import java.util.List;
  */
 public interface ObjectStore extends AutoCloseable {
     /** Writes a new object durably. The key must not exist, or must have been reserved. */
-    void put(String key, ByteBuffer data);
+    default void put(String key, ByteBuffer data) {
+        put(key, new ByteBuffer[] {data});
+    }
+
+    /** Writes a new object made of these parts, in order, durably (a gathering write where possible). */
+    void put(String key, ByteBuffer[] parts);
 
     /**
      * A hint that these keys will be written soon, in any order. A store may prepare them so that

@@ -48,7 +48,7 @@ public final class LocalObjectStore implements ObjectStore {
     }
 
     @Override
-    public void put(String key, ByteBuffer data) {
+    public void put(String key, ByteBuffer[] parts) {
         Path file = path(key);
         boolean wasReserved = reserved.remove(key);
         try {
@@ -59,9 +59,14 @@ public final class LocalObjectStore implements ObjectStore {
             }
             StandardOpenOption create = wasReserved ? StandardOpenOption.WRITE : StandardOpenOption.CREATE_NEW;
             try (FileChannel channel = FileChannel.open(file, create, StandardOpenOption.WRITE)) {
-                ByteBuffer remaining = data.duplicate();
-                while (remaining.hasRemaining()) {
-                    channel.write(remaining);
+                ByteBuffer[] remaining = new ByteBuffer[parts.length];
+                long total = 0;
+                for (int i = 0; i < parts.length; i++) {
+                    remaining[i] = parts[i].duplicate();
+                    total += remaining[i].remaining();
+                }
+                while (total > 0) {
+                    total -= channel.write(remaining);
                 }
                 // A reserved file's name is durable already, so the data (and size) are all that need syncing.
                 channel.force(!wasReserved);
