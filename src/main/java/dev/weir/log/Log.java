@@ -177,9 +177,9 @@ public final class Log implements AutoCloseable {
         if (batches.isEmpty()) {
             return MemoryRecords.EMPTY;
         }
-        // A direct buffer: the file read lands in it without a bounce through a temporary direct buffer,
-        // and the network layer writes it to the socket without copying it again.
-        ByteBuffer out = ByteBuffer.allocateDirect(totalBytes);
+        // A heap buffer: a direct one per fetch would save the JDK's bounce copy, but freeing direct
+        // memory waits for the garbage collector, which at hundreds of MB/s forces full collections.
+        ByteBuffer out = ByteBuffer.allocate(totalBytes);
         int runStart = 0;
         for (int i = 1; i <= batches.size(); i++) {
             BatchLocation first = batches.get(runStart);
