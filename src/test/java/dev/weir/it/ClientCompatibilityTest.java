@@ -41,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The same consumer-group scenario with six different clients: the Java client of this build (4.x) in this JVM,
- * the Java client 3.9.x in a child JVM, kcat, confluent-kafka-python (librdkafka), kafka-python and kafkajs.
+ * the Java clients 3.9.x and 4.4.x (the newest 4.x) in child JVMs, kcat, confluent-kafka-python (librdkafka), kafka-python and kafkajs.
  *
  * <p>Each test makes its own 3-partition topic and groups, then with its client: produces 300 keyed messages
  * (keys k0..k9, values "key-sequence") with acks=all; reads them in a group (subscribe) and commits; produces 30
@@ -133,24 +133,35 @@ class ClientCompatibilityTest {
 
     @Test
     void javaClient39InAChildJvm() throws Exception {
-        Path jars = targetDir().resolve("clients-3.9");
+        childJvmClient("clients-3.9", "3.9", "copy-kafka-clients-3.9", "java39");
+    }
+
+    @Test
+    void javaClient44InAChildJvm() throws Exception {
+        childJvmClient("clients-4.4", "4.4", "copy-kafka-clients-4.4", "java44");
+    }
+
+    /** Runs the scenario with kafka-clients {@code version}.x from {@code directory} of target/ in a child JVM. */
+    private void childJvmClient(String directory, String version, String execution, String name) throws Exception {
+        Path jars = targetDir().resolve(directory);
         List<Path> clientJars;
         try (Stream<Path> files = Files.exists(jars) ? Files.list(jars) : Stream.empty()) {
             clientJars = files.filter(p -> p.getFileName().toString().endsWith(".jar")).sorted().toList();
         }
-        if (clientJars.stream().noneMatch(p -> p.getFileName().toString().startsWith("kafka-clients-3.9."))) {
-            fail("kafka-clients 3.9.x is not in " + jars + " (found " + clientJars + "); the maven-dependency-plugin"
-                + " execution copy-kafka-clients-3.9 of pom.xml copies it there in generate-test-resources: run"
-                + " the test through Maven (./mvnw test or .ci/run)");
+        if (clientJars.stream().noneMatch(p -> p.getFileName().toString().startsWith("kafka-clients-" + version + "."))) {
+            fail("kafka-clients " + version + ".x is not in " + jars + " (found " + clientJars + "); the"
+                + " maven-dependency-plugin execution " + execution + " of pom.xml copies it there in"
+                + " generate-test-resources: run the test through Maven (./mvnw test or .ci/run)");
         }
         String classPath = targetDir().resolve("test-classes") + File.pathSeparator
             + clientJars.stream().map(Path::toString).collect(Collectors.joining(File.pathSeparator));
         List<String> java = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-cp", classPath, "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", JavaClientMain.class.getName());
-        ProcessClient client = new ProcessClient("java 3.9", java, Map.of());
-        ProcessResult version = client.run(); // without arguments it prints its version and its usage
-        assertThat(version.stderr()).as(version.describe()).containsPattern("client version: 3\\.9\\.\\d");
-        scenario("java39", client);
+        ProcessClient client = new ProcessClient("java " + version, java, Map.of());
+        ProcessResult printed = client.run(); // without arguments it prints its version and its usage
+        assertThat(printed.stderr()).as(printed.describe())
+            .containsPattern("client version: " + version.replace(".", "\\.") + "\\.\\d");
+        scenario(name, client);
     }
 
     /**

@@ -14,7 +14,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.common.utils.AppInfoParser;
 
 /**
  * The Java client of ClientCompatibilityTest, for whichever kafka-clients jar is on its class path: the test
@@ -33,7 +32,7 @@ public final class JavaClientMain {
     }
 
     public static void main(String[] args) throws Exception {
-        System.err.println("client version: " + AppInfoParser.getVersion());
+        System.err.println("client version: " + clientVersion());
         if (args.length != 6) {
             System.err.println("usage: BOOTSTRAP TOPIC GROUP produce FIRST COUNT | BOOTSTRAP TOPIC GROUP consume EXPECTED TIMEOUT_SECONDS");
             System.exit(2);
@@ -109,5 +108,19 @@ public final class JavaClientMain {
             consumer.commitSync(Duration.ofSeconds(10));
         }
         return seen;
+    }
+
+    /** The version of the kafka-clients jar on the class path, from the resource every release ships. */
+    public static String clientVersion() {
+        java.util.Properties properties = new java.util.Properties();
+        try (java.io.InputStream in = JavaClientMain.class.getClassLoader()
+            .getResourceAsStream("kafka/kafka-version.properties")) {
+            if (in != null) {
+                properties.load(in);
+            }
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
+        return properties.getProperty("version", "unknown");
     }
 }
