@@ -58,7 +58,7 @@ public final class BatchValidator {
             throw new InvalidBatchException(Errors.CORRUPT_MESSAGE, "The batch's CRC does not match its contents.");
         }
         checkHeader(batch);
-        long maxTimestamp = checkRecords(batch, limits, nowMs);
+        long maxTimestamp = checkRecords(batch, buffer, limits, nowMs);
         long logAppendTime = -1;
         if (limits.timestampType() == TimestampType.LOG_APPEND_TIME) {
             logAppendTime = nowMs;
@@ -96,8 +96,16 @@ public final class BatchValidator {
         }
     }
 
-    /** Walks the records (decompressing if needed) and returns the largest timestamp. */
-    private static long checkRecords(MutableRecordBatch batch, TopicLimits limits, long nowMs) {
+    /** Checks every record and returns the largest timestamp. */
+    private static long checkRecords(MutableRecordBatch batch, ByteBuffer bytes, TopicLimits limits, long nowMs) {
+        if (batch.compressionType() == org.apache.kafka.common.record.internal.CompressionType.NONE) {
+            return RecordWalker.walk(batch, bytes, limits, nowMs);
+        }
+        return checkDecompressedRecords(batch, limits, nowMs);
+    }
+
+    /** Walks the records of a compressed batch through kafka-clients' decompressing iterator. */
+    private static long checkDecompressedRecords(MutableRecordBatch batch, TopicLimits limits, long nowMs) {
         long maxTimestamp = RecordBatch.NO_TIMESTAMP;
         long expectedOffset = batch.baseOffset();
         boolean needsKeys = limits.compacted();
@@ -136,7 +144,7 @@ public final class BatchValidator {
         return maxTimestamp;
     }
 
-    private static void checkTimestamp(long timestamp, TopicLimits limits, long nowMs) {
+    static void checkTimestamp(long timestamp, TopicLimits limits, long nowMs) {
         if (timestamp < 0 && timestamp != RecordBatch.NO_TIMESTAMP) {
             throw new InvalidBatchException(Errors.INVALID_TIMESTAMP, "Invalid negative timestamp " + timestamp + ".");
         }

@@ -106,4 +106,29 @@ class BatchValidatorTest {
         assertThatThrownBy(() -> BatchValidator.validate(MemoryRecords.EMPTY, LIMITS, NOW))
             .isInstanceOf(InvalidBatchException.class);
     }
+
+    /** Rewrites the CRC after a test changed bytes under it, so only the record walk can catch the change. */
+    private static MemoryRecords resealed(ByteBuffer buffer) {
+        long crc = org.apache.kafka.common.utils.Crc32C.compute(buffer, 21, buffer.limit() - 21);
+        org.apache.kafka.common.utils.ByteUtils.writeUnsignedInt(buffer, 17, crc);
+        return MemoryRecords.readableRecords(buffer);
+    }
+
+    @Test
+    void aRecordOutOfOffsetOrderIsInvalidRecordEvenWithAValidCrc() {
+        ByteBuffer buffer = records(Compression.NONE, NOW, "k".getBytes(), 3).buffer();
+        ByteBuffer walk = buffer.duplicate().position(61);
+        int firstLength = org.apache.kafka.common.utils.ByteUtils.readVarint(walk);
+        int second = walk.position() + firstLength;
+        // Second record: length (1 byte), attributes, timestamp delta 0 (1 byte), then its offset delta.
+        buffer.put(second + 3, (byte) (5 << 1));
+        assertThat(errorOf(resealed(buffer), LIMITS)).isEqualTo(Errors.INVALID_RECORD);
+    }
+
+    @Test
+    void aRecordLengthThatDoesNotFitIsCorruptMessageEvenWithAValidCrc() {
+        ByteBuffer buffer = records(Compression.NONE, NOW, "k".getBytes(), 2).buffer();
+        buffer.put(61, (byte) (100 << 1));
+        assertThat(errorOf(resealed(buffer), LIMITS)).isEqualTo(Errors.CORRUPT_MESSAGE);
+    }
 }
