@@ -36,6 +36,7 @@ class GroupFailureTest {
         properties.put("enable.auto.commit", "false");
         properties.put("session.timeout.ms", "6000");
         properties.put("heartbeat.interval.ms", "500");
+        properties.put("auto.offset.reset", "earliest");
         return new KafkaConsumer<>(properties, new StringDeserializer(), new StringDeserializer());
     }
 
@@ -117,6 +118,50 @@ class GroupFailureTest {
             clock.advance(Duration.ofMinutes(2));
             await().atMost(Duration.ofSeconds(30)).until(() -> admin.listConsumerGroupOffsets("expiring-group")
                 .partitionsToOffsetAndMetadata().get().isEmpty());
+        }
+    }
+
+    @Test
+    void aSubscribedMemberRejoinsAfterTheBrokerIsKilledAndResumesFromItsCommit() throws Exception {
+        try (BrokerProcess broker = new BrokerProcess(dataDir.resolve("data"), dataDir.resolve("broker.log"))) {
+            broker.start(Duration.ofSeconds(60));
+            try (Admin admin = Admin.create(broker.clientProperties())) {
+                admin.createTopics(List.of(new NewTopic("rejoin", 2, (short) 1))).all().get();
+            }
+            Properties producerProperties = broker.clientProperties();
+            producerProperties.put("acks", "all");
+            try (KafkaConsumer<String, String> member = consumer(broker.clientProperties(), "rejoin-group")) {
+                member.subscribe(List.of("rejoin"));
+                produce(producerProperties, "before-", 50);
+                List<String> before = new java.util.ArrayList<>();
+                await().atMost(Duration.ofSeconds(30)).until(() -> {
+                    member.poll(Duration.ofMillis(100)).forEach(record -> before.add(record.value()));
+                    return before.size() >= 50;
+                });
+                member.commitSync();
+                assertThat(broker.kill()).isEqualTo(BrokerProcess.SIGKILL_EXIT);
+                broker.restartOnSamePort(Duration.ofSeconds(60));
+                produce(producerProperties, "after-", 20);
+                List<String> after = new java.util.ArrayList<>();
+                await().atMost(Duration.ofSeconds(60)).until(() -> {
+                    member.poll(Duration.ofMillis(100)).forEach(record -> after.add(record.value()));
+                    return after.size() >= 20;
+                });
+                member.poll(Duration.ofMillis(500)).forEach(record -> after.add(record.value()));
+                assertThat(before).hasSize(50);
+                assertThat(after).hasSize(20).allMatch(value -> value.startsWith("after-"));
+            }
+        }
+    }
+
+    private static void produce(Properties properties, String prefix, int count) throws Exception {
+        try (org.apache.kafka.clients.producer.KafkaProducer<String, String> producer =
+                 new org.apache.kafka.clients.producer.KafkaProducer<>(properties,
+                     new org.apache.kafka.common.serialization.StringSerializer(),
+                     new org.apache.kafka.common.serialization.StringSerializer())) {
+            for (int i = 0; i < count; i++) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("rejoin", "k" + i, prefix + i)).get();
+            }
         }
     }
 }

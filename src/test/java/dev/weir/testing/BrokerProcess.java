@@ -69,8 +69,25 @@ public final class BrokerProcess implements AutoCloseable {
         }
     }
 
+    /** Starts the broker again on the port it had, so connected clients can reconnect to it. */
+    public void restartOnSamePort(Duration timeout) throws IOException, InterruptedException {
+        if (process != null && process.isAlive()) {
+            throw new IllegalStateException("already running as pid " + process.pid());
+        }
+        keepPort = true;
+        try {
+            launch(timeout);
+        } finally {
+            keepPort = false;
+        }
+    }
+
+    private boolean keepPort;
+
     private void launch(Duration timeout) throws IOException, InterruptedException {
-        port = freePort();
+        if (!keepPort || port == 0) {
+            port = freePort();
+        }
         starts++;
         Files.createDirectories(logFile.toAbsolutePath().getParent());
         Files.writeString(logFile, "===== " + Instant.now() + " start #" + starts + " on port " + port
