@@ -84,8 +84,8 @@ class ConsumerGroupTest {
         String topic = "split";
         admin.createTopics(List.of(new NewTopic(topic, 6, (short) 1))).all().get();
         Map<String, List<ConsumerRecord<String, String>>> byKey = new ConcurrentHashMap<>();
-        try (KafkaConsumer<String, String> first = consumer("split-group", RANGE);
-             KafkaConsumer<String, String> second = consumer("split-group", RANGE)) {
+        KafkaConsumer<String, String> second = consumer("split-group", RANGE);
+        try (KafkaConsumer<String, String> first = consumer("split-group", RANGE)) {
             first.subscribe(List.of(topic));
             second.subscribe(List.of(topic));
             await().atMost(Duration.ofSeconds(30)).until(() -> {
@@ -117,6 +117,8 @@ class ConsumerGroupTest {
                 first.poll(Duration.ofMillis(100));
                 return first.assignment().size() == 6;
             });
+        } finally {
+            second.close();
         }
         for (List<ConsumerRecord<String, String>> records : byKey.values()) {
             for (int i = 1; i < records.size(); i++) {

@@ -55,7 +55,7 @@ class GroupDurabilityTest {
                 .partitionsToOffsetAndMetadata().get();
             assertThat(offsets.get(partition).offset()).isEqualTo(42);
             assertThat(offsets.get(partition).metadata()).isEqualTo("meta");
-            assertThat(admin.listConsumerGroups().all().get()).anyMatch(g -> g.groupId().equals("durable-group"));
+            assertThat(admin.listGroups().all().get()).anyMatch(g -> g.groupId().equals("durable-group"));
         }
     }
 
