@@ -4,6 +4,7 @@ import dev.weir.log.BatchValidator;
 import dev.weir.log.InvalidBatchException;
 import dev.weir.log.ValidatedBatch;
 import dev.weir.metadata.AppendOutcome;
+import dev.weir.protocol.CloseConnectionSignal;
 import dev.weir.protocol.Handler;
 import dev.weir.protocol.RequestScope;
 import dev.weir.topics.Topic;
@@ -26,7 +27,8 @@ import org.apache.kafka.common.requests.ProduceResponse;
  * Produce: validates each partition's batch on the calling thread (so a connection's batches reach
  * the WAL in the order they were sent), appends the valid ones, and answers once every append is
  * committed and durable. A bad batch or unknown partition fails only its own partition. With acks=0
- * the batches are appended and no response is sent.
+ * the batches are appended and no response is sent; if any partition failed, the connection is
+ * closed instead, as Kafka does, since no response can carry the error.
  */
 public final class ProduceHandler implements Handler<ProduceRequest> {
     private final BrokerContext broker;
@@ -77,6 +79,15 @@ public final class ProduceHandler implements Handler<ProduceRequest> {
             }
         }
         if (acks == 0) {
+            for (TopicProduceResponse topic : data.responses()) {
+                for (PartitionProduceResponse partition : topic.partitionResponses()) {
+                    if (partition.errorCode() != Errors.NONE.code()) {
+                        return CompletableFuture.failedFuture(new CloseConnectionSignal("Produce with acks=0 to "
+                            + topic.name() + "-" + partition.index() + " failed with "
+                            + Errors.forCode(partition.errorCode()) + "; closing the connection as Kafka does"));
+                    }
+                }
+            }
             return CompletableFuture.completedFuture(null);
         }
         CompletableFuture<?>[] outcomes = pending.stream().map(PendingPartition::outcome).toArray(CompletableFuture[]::new);

@@ -80,6 +80,10 @@ public final class RequestDispatcher implements FrameProcessor {
         }
         return response.handle((body, error) -> {
             AbstractResponse answer = body;
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            if (cause instanceof CloseConnectionSignal signal) {
+                throw new CloseConnectionException(signal.getMessage());
+            }
             if (error != null) {
                 answer = errorResponse(api, request, error);
             }

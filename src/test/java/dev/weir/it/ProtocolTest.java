@@ -171,4 +171,15 @@ class ProtocolTest {
         assertThat(response.data().topics().iterator().next().errorCode()).isEqualTo(Errors.INVALID_TOPIC_EXCEPTION.code());
         assertThat(response.data().brokers().iterator().next().port()).isEqualTo(broker.port());
     }
+
+    @Test
+    void aFailedProduceWithAcksZeroClosesTheConnectionAsKafkaDoes() throws Exception {
+        try (RawKafkaClient acksZero = new RawKafkaClient(broker.port())) {
+            acksZero.sendWithoutResponse(produce((short) 0, Map.of(0, batch(1, 1))));
+            acksZero.sendWithoutResponse(produce((short) 0, Map.of(42, batch(1, 1))));
+            assertThat(acksZero.readUntilClosed()).as("the broker closed the connection").isTrue();
+        }
+        ProduceResponse stillServing = (ProduceResponse) client.send(produce((short) -1, Map.of(0, batch(1, 1))));
+        assertThat(stillServing.data().responses().iterator().next().partitionResponses().get(0).errorCode()).isZero();
+    }
 }

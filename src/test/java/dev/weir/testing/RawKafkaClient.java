@@ -38,6 +38,29 @@ public final class RawKafkaClient implements AutoCloseable {
         return AbstractResponse.parseResponse(ByteBuffer.wrap(body), header);
     }
 
+    /** Sends a request that gets no response (a produce with acks=0). */
+    public void sendWithoutResponse(AbstractRequest request) throws IOException {
+        RequestHeader header = new RequestHeader(request.apiKey(), request.version(), "raw-test", ++correlationId);
+        ByteBuffer frame = request.serializeWithHeader(header);
+        out.writeInt(frame.remaining());
+        out.write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
+        out.flush();
+    }
+
+    /** True when the broker closes the connection (end of stream or reset) before the read timeout. */
+    public boolean readUntilClosed() throws IOException {
+        try {
+            while (in.read() >= 0) {
+                // Nothing is expected; any bytes are skipped.
+            }
+            return true;
+        } catch (java.net.SocketTimeoutException e) {
+            return false;
+        } catch (IOException reset) {
+            return true;
+        }
+    }
+
     @Override
     public void close() throws IOException {
         socket.close();
