@@ -20,7 +20,6 @@ import org.apache.kafka.common.message.JoinGroupResponseData.JoinGroupResponseMe
 import org.apache.kafka.common.message.LeaveGroupRequestData.MemberIdentity;
 import org.apache.kafka.common.message.LeaveGroupResponseData.MemberResponse;
 import org.apache.kafka.common.message.SyncGroupRequestData;
-import org.apache.kafka.common.message.SyncGroupRequestData.SyncGroupRequestAssignment;
 import org.apache.kafka.common.message.SyncGroupResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.slf4j.Logger;
@@ -39,6 +38,7 @@ public final class GroupCoordinator {
     final Clock clock;
     final GroupSettings settings;
     final Map<String, ClassicGroup> groups = new HashMap<>();
+    private final ClassicSyncAndHeartbeat syncAndHeartbeat = new ClassicSyncAndHeartbeat(this);
     /** Groups of the consumer protocol (KIP-848); a group id is in at most one of the two maps. */
     private final Map<String, ConsumerGroupState> consumerGroups = new HashMap<>();
 
@@ -355,96 +355,11 @@ public final class GroupCoordinator {
     }
 
     public CompletableFuture<SyncGroupResponseData> sync(SyncGroupRequestData request) {
-        return onCoordinator(() -> doSync(request));
-    }
-
-    private CompletableFuture<SyncGroupResponseData> doSync(SyncGroupRequestData request) {
-        ClassicGroup group = groups.get(request.groupId());
-        Errors error = group == null ? Errors.UNKNOWN_MEMBER_ID
-            : validateMember(group, request.memberId(), request.groupInstanceId());
-        if (error == Errors.NONE && request.generationId() != group.generationId) {
-            error = Errors.ILLEGAL_GENERATION;
-        }
-        if (error == Errors.NONE && ((request.protocolType() != null && !request.protocolType().equals(group.protocolType))
-            || (request.protocolName() != null && !request.protocolName().equals(group.protocolName)))) {
-            error = Errors.INCONSISTENT_GROUP_PROTOCOL;
-        }
-        if (error != Errors.NONE) {
-            return CompletableFuture.completedFuture(new SyncGroupResponseData().setErrorCode(error.code()));
-        }
-        ClassicMember member = group.members.get(request.memberId());
-        switch (group.state) {
-            case PREPARING_REBALANCE -> {
-                return CompletableFuture.completedFuture(
-                    new SyncGroupResponseData().setErrorCode(Errors.REBALANCE_IN_PROGRESS.code()));
-            }
-            case COMPLETING_REBALANCE -> {
-                CompletableFuture<SyncGroupResponseData> future = new CompletableFuture<>();
-                member.syncFuture = future;
-                scheduleSessionExpiry(group, member);
-                if (member.memberId.equals(group.leaderId)) {
-                    applyAssignment(group, request.assignments());
-                }
-                return future;
-            }
-            case STABLE -> {
-                scheduleSessionExpiry(group, member);
-                return CompletableFuture.completedFuture(syncResponse(group, member));
-            }
-            default -> {
-                return CompletableFuture.completedFuture(
-                    new SyncGroupResponseData().setErrorCode(Errors.UNKNOWN_MEMBER_ID.code()));
-            }
-        }
-    }
-
-    private void applyAssignment(ClassicGroup group, List<SyncGroupRequestAssignment> assignments) {
-        Map<String, byte[]> byMember = new HashMap<>();
-        for (SyncGroupRequestAssignment assignment : assignments) {
-            byMember.put(assignment.memberId(), assignment.assignment());
-        }
-        for (ClassicMember each : group.members.values()) {
-            each.assignment = byMember.getOrDefault(each.memberId, new byte[0]);
-        }
-        group.transition(State.STABLE, clock.millis());
-        for (ClassicMember each : group.members.values()) {
-            if (each.syncFuture != null) {
-                CompletableFuture<SyncGroupResponseData> waiting = each.syncFuture;
-                each.syncFuture = null;
-                waiting.complete(syncResponse(group, each));
-            }
-        }
-    }
-
-    private static SyncGroupResponseData syncResponse(ClassicGroup group, ClassicMember member) {
-        return new SyncGroupResponseData().setErrorCode(Errors.NONE.code()).setProtocolType(group.protocolType)
-            .setProtocolName(group.protocolName).setAssignment(member.assignment);
+        return onCoordinator(() -> syncAndHeartbeat.sync(request));
     }
 
     public CompletableFuture<HeartbeatResponseData> heartbeat(HeartbeatRequestData request) {
-        return onCoordinator(() -> CompletableFuture.completedFuture(doHeartbeat(request)));
-    }
-
-    private HeartbeatResponseData doHeartbeat(HeartbeatRequestData request) {
-        ClassicGroup group = groups.get(request.groupId());
-        Errors error = group == null ? Errors.UNKNOWN_MEMBER_ID
-            : validateMember(group, request.memberId(), request.groupInstanceId());
-        if (error == Errors.NONE && request.generationId() != group.generationId) {
-            error = Errors.ILLEGAL_GENERATION;
-        }
-        if (error != Errors.NONE) {
-            return new HeartbeatResponseData().setErrorCode(error.code());
-        }
-        ClassicMember member = group.members.get(request.memberId());
-        switch (group.state) {
-            case EMPTY, DEAD -> error = Errors.UNKNOWN_MEMBER_ID;
-            case PREPARING_REBALANCE -> {
-                scheduleSessionExpiry(group, member);
-                error = Errors.REBALANCE_IN_PROGRESS;
-            }
-            default -> scheduleSessionExpiry(group, member);
-        }
-        return new HeartbeatResponseData().setErrorCode(error.code());
+        return onCoordinator(() -> CompletableFuture.completedFuture(syncAndHeartbeat.heartbeat(request)));
     }
 
     /** LeaveGroup: the top-level error, and one response per member (v3+). */
@@ -534,7 +449,7 @@ public final class GroupCoordinator {
         }
     }
 
-    private void scheduleSessionExpiry(ClassicGroup group, ClassicMember member) {
+    void scheduleSessionExpiry(ClassicGroup group, ClassicMember member) {
         cancel(member);
         member.sessionExpiry = executor.schedule(() -> expireMember(group, member), member.sessionTimeoutMs,
             TimeUnit.MILLISECONDS);
