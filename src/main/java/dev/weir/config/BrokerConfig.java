@@ -55,7 +55,7 @@ public final class BrokerConfig {
     public static final String WAL_OBJECT_MAX_AGE_MS = "wal.object.max.age.ms";
     public static final String WAL_MAX_INFLIGHT_OBJECTS = "wal.max.inflight.objects";
     public static final String FETCH_MAX_WAIT_MS_LIMIT = "fetch.max.wait.ms.limit";
-    public static final String TAIL_INDEX_MAX_BATCHES = "tail.index.max.batches.per.partition";
+    public static final String TAIL_INDEX_MAX_BATCHES = "tail.index.max.batches";
 
     public static final ConfigDef DEFINITION = new ConfigDef()
         .define(NODE_ID, Type.INT, 0, Range.between(0, Integer.MAX_VALUE), Importance.HIGH,
@@ -143,8 +143,9 @@ public final class BrokerConfig {
             "WAL objects that may be written at once; commits still happen in order.")
         .define(FETCH_MAX_WAIT_MS_LIMIT, Type.INT, 30_000, Range.between(0, 600_000), Importance.LOW,
             "The longest a fetch is held for max.wait.ms, whatever the client asks.")
-        .define(TAIL_INDEX_MAX_BATCHES, Type.INT, 8192, Range.between(16, 1_000_000), Importance.LOW,
-            "Recent batch locations kept in memory per partition; older ones are read from the index database.");
+        .define(TAIL_INDEX_MAX_BATCHES, Type.INT, 1_000_000, Range.between(1024, 100_000_000), Importance.LOW,
+            "Recent batch locations kept in memory, shared by all partitions (each keeps 16 to 8192); older"
+                + " ones are read from the index database. About 120 bytes each.");
 
     private final Map<String, Object> values;
     private final Map<String, String> explicit;

@@ -59,7 +59,7 @@ public final class Log implements AutoCloseable {
         this.timer = timer;
         long firstObjectId = recover();
         metadata.partitionOffsets().forEach((key, offsets) -> partitions.put(key,
-            new PartitionState(offsets.logStartOffset(), offsets.nextOffset(), settings.tailIndexMaxBatches())));
+            new PartitionState(offsets.logStartOffset(), offsets.nextOffset())));
         this.writer = new WalWriter(store, metadata, clock, settings.walObjectMaxBytes(), settings.walObjectMaxAgeMs(),
             settings.walMaxInFlightObjects(), firstObjectId, this::committed);
     }
@@ -104,7 +104,8 @@ public final class Log implements AutoCloseable {
                 continue;
             }
             state.committed(new BatchLocation(outcome.baseOffset(), outcome.baseOffset() + batch.append().offsetCount() - 1,
-                batch.objectKey(), batch.append().position(), batch.append().size(), batch.append().maxTimestamp()));
+                batch.objectKey(), batch.append().position(), batch.append().size(), batch.append().maxTimestamp()),
+                maxTailBatchesPerPartition());
             touched.add(batch.partition());
         }
         for (PartitionKey partition : touched) {
@@ -115,13 +116,19 @@ public final class Log implements AutoCloseable {
         }
     }
 
+    /** The broker-wide tail budget shared by the partitions (at least 16 batches each, at most 8192). */
+    private int maxTailBatchesPerPartition() {
+        long share = settings.tailIndexMaxBatches() / Math.max(1, partitions.size());
+        return (int) Math.max(16, Math.min(8192, share));
+    }
+
     public CompletableFuture<AppendOutcome> append(PartitionKey partition, ValidatedBatch batch) {
         return writer.append(partition, batch);
     }
 
     public void partitionsCreated(Uuid topicId, int fromPartition, int toPartition) {
         for (int partition = fromPartition; partition < toPartition; partition++) {
-            partitions.put(new PartitionKey(topicId, partition), new PartitionState(0, 0, settings.tailIndexMaxBatches()));
+            partitions.put(new PartitionKey(topicId, partition), new PartitionState(0, 0));
         }
     }
 

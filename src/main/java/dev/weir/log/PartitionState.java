@@ -13,17 +13,15 @@ import java.util.concurrent.ConcurrentSkipListMap;
  * under the log's lock); read by any thread.
  */
 final class PartitionState {
-    private final int maxTailBatches;
     private final ConcurrentSkipListMap<Long, BatchLocation> tail = new ConcurrentSkipListMap<>();
     private volatile long logStartOffset;
     private volatile long highWatermark;
     private volatile long tailStartOffset;
 
-    PartitionState(long logStartOffset, long highWatermark, int maxTailBatches) {
+    PartitionState(long logStartOffset, long highWatermark) {
         this.logStartOffset = logStartOffset;
         this.highWatermark = highWatermark;
         this.tailStartOffset = highWatermark;
-        this.maxTailBatches = maxTailBatches;
     }
 
     long logStartOffset() {
@@ -34,8 +32,11 @@ final class PartitionState {
         return highWatermark;
     }
 
-    /** Adds a committed batch; batches arrive in offset order with no gap. */
-    void committed(BatchLocation batch) {
+    /**
+     * Adds a committed batch (batches arrive in offset order with no gap) and trims the tail to
+     * {@code maxTailBatches}, which the log derives from its budget for all partitions.
+     */
+    void committed(BatchLocation batch, int maxTailBatches) {
         if (batch.baseOffset() != highWatermark) {
             throw new IllegalStateException("batch at " + batch.baseOffset() + " does not follow the high watermark "
                 + highWatermark);

@@ -59,7 +59,7 @@ class LogTest {
     private void openLog() {
         metadata = new SqliteMetadataStore(dir.resolve("metadata.db"), Clock.systemUTC());
         store = new LocalObjectStore(dir.resolve("objects"));
-        log = new Log(store, metadata, Clock.systemUTC(), new LogSettings(1 << 20, 1, 2, 4), timer);
+        log = new Log(store, metadata, Clock.systemUTC(), new LogSettings(1 << 20, 1, 2, 32), timer);
     }
 
     private void reopen() {
@@ -100,18 +100,19 @@ class LogTest {
 
     @Test
     void appendedBatchesGetContiguousOffsetsAndReadBackFromAnyOffset() {
-        for (int i = 0; i < 10; i++) {
+        for (int i = 0; i < 20; i++) {
             AppendOutcome outcome = log.append(partition, batch(3, -1, (short) 0, 0)).join();
             assertThat(outcome.baseOffset()).isEqualTo(i * 3L);
         }
-        assertThat(log.offsets(partition).nextOffset()).isEqualTo(30);
-        // The tail keeps 4 batches, so offset 0 comes from the database and offset 28 from memory.
-        assertThat(offsetsReadFrom(0)).startsWith(0L, 1L, 2L).hasSize(30);
-        assertThat(offsetsReadFrom(28)).containsExactly(27L, 28L, 29L);
+        assertThat(log.offsets(partition).nextOffset()).isEqualTo(60);
+        // A budget of 32 locations over two partitions keeps 16 batches each in memory: offset 0 comes
+        // from the database, offset 58 from memory.
+        assertThat(offsetsReadFrom(0)).startsWith(0L, 1L, 2L).hasSize(60);
+        assertThat(offsetsReadFrom(58)).containsExactly(57L, 58L, 59L);
         assertThat(log.read(partition, 5, 10, true).records().sizeInBytes()).isPositive();
         reopen();
-        assertThat(log.offsets(partition).nextOffset()).isEqualTo(30);
-        assertThat(offsetsReadFrom(13)).startsWith(12L).hasSize(18);
+        assertThat(log.offsets(partition).nextOffset()).isEqualTo(60);
+        assertThat(offsetsReadFrom(13)).startsWith(12L).hasSize(48);
     }
 
     @Test
