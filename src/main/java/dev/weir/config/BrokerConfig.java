@@ -55,6 +55,7 @@ public final class BrokerConfig {
     public static final String WAL_OBJECT_MAX_AGE_MS = "wal.object.max.age.ms";
     public static final String WAL_MAX_INFLIGHT_OBJECTS = "wal.max.inflight.objects";
     public static final String FETCH_MAX_WAIT_MS_LIMIT = "fetch.max.wait.ms.limit";
+    public static final String FETCH_BUFFER_POOL_BYTES = "fetch.buffer.pool.bytes";
     public static final String TAIL_INDEX_MAX_BATCHES = "tail.index.max.batches";
 
     public static final ConfigDef DEFINITION = new ConfigDef()
@@ -141,6 +142,9 @@ public final class BrokerConfig {
             "A WAL object is sealed at most this long after its first batch arrived (0: as soon as the writer is free).")
         .define(WAL_MAX_INFLIGHT_OBJECTS, Type.INT, 2, Range.between(1, 64), Importance.LOW,
             "WAL objects that may be written at once; commits still happen in order.")
+        .define(FETCH_BUFFER_POOL_BYTES, Type.LONG, 128L * 1024 * 1024, Range.atLeast(0), Importance.LOW,
+            "Idle direct memory kept for reuse by fetch responses (buffers in use are bounded by"
+                + " queued.max.request.bytes and the fetches in flight).")
         .define(FETCH_MAX_WAIT_MS_LIMIT, Type.INT, 30_000, Range.between(0, 600_000), Importance.LOW,
             "The longest a fetch is held for max.wait.ms, whatever the client asks.")
         .define(TAIL_INDEX_MAX_BATCHES, Type.INT, 1_000_000, Range.between(1024, 100_000_000), Importance.LOW,

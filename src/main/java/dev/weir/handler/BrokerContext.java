@@ -2,6 +2,7 @@ package dev.weir.handler;
 
 import dev.weir.config.BrokerConfig;
 import dev.weir.config.Listener;
+import dev.weir.log.DirectBufferPool;
 import dev.weir.log.Log;
 import dev.weir.metadata.MetadataStore;
 import dev.weir.topics.TopicService;
@@ -12,10 +13,12 @@ import java.util.function.Supplier;
 
 /**
  * What the handlers share: settings, the topic service, the log, the metadata store, the I/O
- * executor for blocking work, the clock, and this node's identity as clients see it.
+ * executor for blocking work, the clock, this node's identity as clients see it, and the pool of
+ * direct buffers that fetch responses borrow.
  */
 public record BrokerContext(BrokerConfig config, TopicService topics, Log log, MetadataStore metadata, Executor io,
-                            Clock clock, int nodeId, String clusterId, Listener advertised) {
+                            Clock clock, int nodeId, String clusterId, Listener advertised,
+                            DirectBufferPool fetchBuffers) {
     /** Runs blocking work on the I/O executor, mapping Weir's internal failures to Kafka exceptions. */
     public <T> CompletableFuture<T> onIo(Supplier<T> work) {
         return CompletableFuture.supplyAsync(() -> {

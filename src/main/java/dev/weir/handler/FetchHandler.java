@@ -57,7 +57,7 @@ public final class FetchHandler implements Handler<FetchRequest> {
         long maxWaitMs = Math.max(0, Math.min(data.maxWaitMs(), broker.config().getInt(BrokerConfig.FETCH_MAX_WAIT_MS_LIMIT)));
         int maxBytes = scope.apiVersion() >= 3 ? Math.max(0, data.maxBytes()) : Integer.MAX_VALUE;
         boolean readCommitted = data.isolationLevel() == IsolationLevel.READ_COMMITTED.id();
-        return broker.onIo(() -> readAll(wanted, maxBytes, readCommitted)).thenCompose(read -> {
+        return broker.onIo(() -> readAll(scope, wanted, maxBytes, readCommitted)).thenCompose(read -> {
             boolean enough = read.bytes >= data.minBytes() || read.failed || maxWaitMs == 0 || wanted.isEmpty();
             if (enough) {
                 return CompletableFuture.completedFuture(FetchResponse.of(response));
@@ -66,7 +66,7 @@ public final class FetchHandler implements Handler<FetchRequest> {
                 .map(w -> w.topic.partition(w.request.partition())).toList();
             long remainingMs = Math.max(0, scope.receivedMs() + maxWaitMs - broker.clock().millis());
             return broker.log().awaitCommit(keys, remainingMs)
-                .thenCompose(woken -> broker.onIo(() -> readAll(wanted, maxBytes, readCommitted)))
+                .thenCompose(woken -> broker.onIo(() -> readAll(scope, wanted, maxBytes, readCommitted)))
                 .thenApply(reread -> FetchResponse.of(response));
         });
     }
@@ -105,7 +105,7 @@ public final class FetchHandler implements Handler<FetchRequest> {
     private record ReadTotals(long bytes, boolean failed) {
     }
 
-    private ReadTotals readAll(List<Wanted> wanted, int maxBytes, boolean readCommitted) {
+    private ReadTotals readAll(RequestScope scope, List<Wanted> wanted, int maxBytes, boolean readCommitted) {
         long bytes = 0;
         boolean failed = false;
         for (Wanted partition : wanted) {
@@ -116,7 +116,7 @@ public final class FetchHandler implements Handler<FetchRequest> {
             int remaining = (int) Math.max(0, maxBytes - bytes);
             int limit = Math.min(partition.request.partitionMaxBytes(), remaining);
             try {
-                bytes += readOne(partition, limit, bytes == 0, readCommitted);
+                bytes += readOne(scope, partition, limit, bytes == 0, readCommitted);
                 failed |= partition.response.errorCode() != Errors.NONE.code();
             } catch (RuntimeException e) {
                 partition.response.setErrorCode(ErrorTranslator.toApiError(e).error().code()).setRecords(MemoryRecords.EMPTY);
@@ -126,7 +126,7 @@ public final class FetchHandler implements Handler<FetchRequest> {
         return new ReadTotals(bytes, failed);
     }
 
-    private int readOne(Wanted partition, int limit, boolean minOneBatch, boolean readCommitted) {
+    private int readOne(RequestScope scope, Wanted partition, int limit, boolean minOneBatch, boolean readCommitted) {
         PartitionKey key = partition.topic.partition(partition.request.partition());
         PartitionOffsets offsets = broker.log().offsets(key);
         long fetchOffset = partition.request.fetchOffset();
@@ -138,7 +138,9 @@ public final class FetchHandler implements Handler<FetchRequest> {
             response.setErrorCode(Errors.OFFSET_OUT_OF_RANGE.code()).setRecords(MemoryRecords.EMPTY);
             return 0;
         }
-        ReadResult read = broker.log().read(key, fetchOffset, Math.max(0, limit), minOneBatch);
+        // Batches are read into pooled direct buffers that go back to the pool once the response is written.
+        ReadResult read = broker.log().read(key, fetchOffset, Math.max(0, limit), minOneBatch,
+            size -> scope.borrow(broker.fetchBuffers().acquire(size), broker.fetchBuffers()::release));
         response.setErrorCode(Errors.NONE.code()).setRecords(read.records())
             .setHighWatermark(read.highWatermark()).setLastStableOffset(read.highWatermark())
             .setLogStartOffset(read.logStartOffset());

@@ -154,6 +154,12 @@ public final class Log implements AutoCloseable {
      * first batch is returned even if it alone exceeds the limit. The caller checked the offset range.
      */
     public ReadResult read(PartitionKey partition, long offset, int maxBytes, boolean minOneBatch) {
+        return read(partition, offset, maxBytes, minOneBatch, ByteBuffer::allocate);
+    }
+
+    /** As {@link #read(PartitionKey, long, int, boolean)}, into a buffer from {@code allocator}. */
+    public ReadResult read(PartitionKey partition, long offset, int maxBytes, boolean minOneBatch,
+                           java.util.function.IntFunction<ByteBuffer> allocator) {
         PartitionState state = state(partition);
         long highWatermark = state.highWatermark();
         long logStartOffset = state.logStartOffset();
@@ -177,16 +183,15 @@ public final class Log implements AutoCloseable {
             chosen.add(batch);
             bytes += batch.size();
         }
-        return new ReadResult(readBatches(partition, chosen, (int) bytes), highWatermark, logStartOffset);
+        return new ReadResult(readBatches(partition, chosen, (int) bytes, allocator), highWatermark, logStartOffset);
     }
 
-    private MemoryRecords readBatches(PartitionKey partition, List<BatchLocation> batches, int totalBytes) {
+    private MemoryRecords readBatches(PartitionKey partition, List<BatchLocation> batches, int totalBytes,
+                                      java.util.function.IntFunction<ByteBuffer> allocator) {
         if (batches.isEmpty()) {
             return MemoryRecords.EMPTY;
         }
-        // A heap buffer: a direct one per fetch would save the JDK's bounce copy, but freeing direct
-        // memory waits for the garbage collector, which at hundreds of MB/s forces full collections.
-        ByteBuffer out = ByteBuffer.allocate(totalBytes);
+        ByteBuffer out = allocator.apply(totalBytes);
         int runStart = 0;
         for (int i = 1; i <= batches.size(); i++) {
             BatchLocation first = batches.get(runStart);

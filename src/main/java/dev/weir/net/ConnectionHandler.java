@@ -63,7 +63,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         long sequence = nextSequence++;
         inFlight++;
         updateAutoRead(ctx);
-        CompletableFuture<ByteBuffer[]> response;
+        CompletableFuture<FrameProcessor.Response> response;
         try {
             response = processor.process(frame.bytes(), connection);
         } catch (RuntimeException e) {
@@ -72,26 +72,27 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         if (response.isDone()) {
             completed(ctx, sequence, response, frame.reservedBytes());
         } else {
-            CompletableFuture<ByteBuffer[]> pending = response;
+            CompletableFuture<FrameProcessor.Response> pending = response;
             response.whenComplete((ignored, error) -> ctx.executor().execute(
                 () -> completed(ctx, sequence, pending, frame.reservedBytes())));
         }
     }
 
-    private void completed(ChannelHandlerContext ctx, long sequence, CompletableFuture<ByteBuffer[]> response,
+    private void completed(ChannelHandlerContext ctx, long sequence, CompletableFuture<FrameProcessor.Response> response,
                            int reservedBytes) {
         inFlight--;
         memory.release(reservedBytes);
-        if (closing) {
-            return;
-        }
         Object result;
         try {
-            ByteBuffer[] body = response.join();
+            FrameProcessor.Response body = response.join();
             result = body == null ? NO_RESPONSE : body;
         } catch (CompletionException | java.util.concurrent.CancellationException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             closeWithReason(ctx, cause);
+            return;
+        }
+        if (closing) {
+            afterWrite(result);
             return;
         }
         completed.put(sequence, result);
@@ -100,8 +101,10 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         while ((next = completed.remove(nextToWrite)) != null) {
             nextToWrite++;
             if (next != NO_RESPONSE) {
-                ByteBuf out = Unpooled.wrappedBuffer((ByteBuffer[]) next);
-                ctx.write(out, ctx.voidPromise());
+                FrameProcessor.Response answer = (FrameProcessor.Response) next;
+                ByteBuf out = Unpooled.wrappedBuffer(answer.buffers());
+                // Borrowed buffers go back only once the bytes have left (or can no longer leave).
+                ctx.write(out).addListener(written -> answer.afterWrite().run());
                 wrote = true;
             }
         }
@@ -109,6 +112,20 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             ctx.flush();
         }
         updateAutoRead(ctx);
+    }
+
+    private static void afterWrite(Object result) {
+        if (result instanceof FrameProcessor.Response answer) {
+            answer.afterWrite().run();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        closing = true;
+        completed.values().forEach(ConnectionHandler::afterWrite);
+        completed.clear();
+        super.channelInactive(ctx);
     }
 
     private void updateAutoRead(ChannelHandlerContext ctx) {

@@ -11,7 +11,11 @@ import java.util.concurrent.CompletableFuture;
  * {@link CloseConnectionException}, which closes that one connection.
  */
 public interface FrameProcessor {
-    CompletableFuture<ByteBuffer[]> process(ByteBuffer frame, Connection connection);
+    CompletableFuture<Response> process(ByteBuffer frame, Connection connection);
+
+    /** A response's buffers, and what to run once they are written (or will never be). */
+    record Response(ByteBuffer[] buffers, Runnable afterWrite) {
+    }
 
     /** What the processor may know of the connection. */
     record Connection(String id, InetSocketAddress remote, InetSocketAddress local) {

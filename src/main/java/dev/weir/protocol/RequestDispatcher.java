@@ -46,7 +46,7 @@ public final class RequestDispatcher implements FrameProcessor {
     }
 
     @Override
-    public CompletableFuture<ByteBuffer[]> process(ByteBuffer frame, Connection connection) {
+    public CompletableFuture<Response> process(ByteBuffer frame, Connection connection) {
         RequestHeader header = parseHeader(frame);
         RequestContext context = new RequestContext(header, connection.id(), connection.remote().getAddress(),
             java.util.Optional.of(connection.remote().getPort()), KafkaPrincipal.ANONYMOUS, listenerName,
@@ -68,7 +68,7 @@ public final class RequestDispatcher implements FrameProcessor {
         if (!registry.isSupported(api, request.version()) && !apiVersionsFallback) {
             AbstractResponse unsupported = request.getErrorResponse(0, new UnsupportedVersionException(
                 "The broker does not implement " + api + "."));
-            return CompletableFuture.completedFuture(BufferCollector.collect(context.buildResponseSend(unsupported)));
+            return CompletableFuture.completedFuture(new Response(BufferCollector.collect(context.buildResponseSend(unsupported)), () -> { }));
         }
         Handler<AbstractRequest> handler = registry.handler(api);
         CompletableFuture<AbstractResponse> response;
@@ -79,16 +79,27 @@ public final class RequestDispatcher implements FrameProcessor {
             response = CompletableFuture.failedFuture(e);
         }
         return response.handle((body, error) -> {
-            AbstractResponse answer = body;
-            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-            if (cause instanceof CloseConnectionSignal signal) {
-                throw new CloseConnectionException(signal.getMessage());
+            try {
+                return respond(api, request, context, scope, body, error);
+            } catch (RuntimeException e) {
+                scope.releaseAll();
+                throw e;
             }
-            if (error != null) {
-                answer = errorResponse(api, request, error);
-            }
-            return answer == null ? null : BufferCollector.collect(context.buildResponseSend(answer));
         });
+    }
+
+    private Response respond(ApiKeys api, AbstractRequest request, RequestContext context, RequestScope scope,
+                             AbstractResponse body, Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof CloseConnectionSignal signal) {
+            throw new CloseConnectionException(signal.getMessage());
+        }
+        AbstractResponse answer = error != null ? errorResponse(api, request, error) : body;
+        if (answer == null) {
+            scope.releaseAll();
+            return null;
+        }
+        return new Response(BufferCollector.collect(context.buildResponseSend(answer)), scope::releaseAll);
     }
 
     private static RequestHeader parseHeader(ByteBuffer frame) {

@@ -1,10 +1,46 @@
 package dev.weir.protocol;
 
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 import org.apache.kafka.common.requests.RequestContext;
 
-/** What a handler knows of a request besides its body: Kafka's request context and the arrival time. */
-public record RequestScope(RequestContext context, long receivedMs) {
+/**
+ * What a handler knows of a request besides its body: Kafka's request context and the arrival time,
+ * and the buffers its response borrows, which are given back once the response has been written.
+ */
+public final class RequestScope {
+    private final RequestContext context;
+    private final long receivedMs;
+    private final List<Runnable> afterWrite = new ArrayList<>();
+
+    public RequestScope(RequestContext context, long receivedMs) {
+        this.context = context;
+        this.receivedMs = receivedMs;
+    }
+
+    public RequestContext context() {
+        return context;
+    }
+
+    public long receivedMs() {
+        return receivedMs;
+    }
+
     public short apiVersion() {
         return context.apiVersion();
+    }
+
+    /** Registers a buffer the response uses; {@code release} gets it back once the response is written. */
+    public synchronized ByteBuffer borrow(ByteBuffer buffer, Consumer<ByteBuffer> release) {
+        afterWrite.add(() -> release.accept(buffer));
+        return buffer;
+    }
+
+    /** Gives back every borrowed buffer: the response was written, or will never be. */
+    synchronized void releaseAll() {
+        afterWrite.forEach(Runnable::run);
+        afterWrite.clear();
     }
 }

@@ -13,6 +13,7 @@ import dev.weir.groups.GroupAdministration;
 import dev.weir.groups.GroupCoordinator;
 import dev.weir.groups.GroupSettings;
 import dev.weir.groups.OffsetCoordinator;
+import dev.weir.log.DirectBufferPool;
 import dev.weir.log.Log;
 import dev.weir.log.LogSettings;
 import dev.weir.metadata.MetadataStore;
@@ -130,7 +131,7 @@ public final class Broker implements AutoCloseable {
         opened.push(network);
         advertised = advertisedListener(config, network.port());
         BrokerContext context = new BrokerContext(config, topics, log, metadata, io, clock, config.nodeId(),
-            metadata.clusterId(), advertised);
+            metadata.clusterId(), advertised, new DirectBufferPool(config.getLong(BrokerConfig.FETCH_BUFFER_POOL_BYTES)));
         groupThread = Executors.newSingleThreadScheduledExecutor(daemonThreads("weir-groups"));
         opened.push(groupThread::shutdownNow);
         GroupCoordinator classic = new GroupCoordinator(groupThread, clock, groupSettings(config));
