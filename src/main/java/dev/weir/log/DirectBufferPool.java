@@ -16,15 +16,13 @@ public final class DirectBufferPool {
     private static final int MAX_CLASS = 26;
 
     private final long maxCachedBytes;
-    private final ArrayDeque<ByteBuffer>[] idle;
+    private final java.util.List<ArrayDeque<ByteBuffer>> idle = new java.util.ArrayList<>();
     private final AtomicLong cachedBytes = new AtomicLong();
 
-    @SuppressWarnings("unchecked")
     public DirectBufferPool(long maxCachedBytes) {
         this.maxCachedBytes = maxCachedBytes;
-        this.idle = new ArrayDeque[MAX_CLASS + 1];
-        for (int i = MIN_CLASS; i <= MAX_CLASS; i++) {
-            idle[i] = new ArrayDeque<>();
+        for (int i = 0; i <= MAX_CLASS; i++) {
+            idle.add(new ArrayDeque<>());
         }
     }
 
@@ -40,8 +38,8 @@ public final class DirectBufferPool {
             return ByteBuffer.allocate(bytes);
         }
         ByteBuffer buffer;
-        synchronized (idle[sizeClass]) {
-            buffer = idle[sizeClass].pollFirst();
+        synchronized (idle.get(sizeClass)) {
+            buffer = idle.get(sizeClass).pollFirst();
         }
         if (buffer == null) {
             buffer = ByteBuffer.allocateDirect(1 << sizeClass);
@@ -61,8 +59,8 @@ public final class DirectBufferPool {
             return;
         }
         cachedBytes.addAndGet(buffer.capacity());
-        synchronized (idle[sizeClass]) {
-            idle[sizeClass].addFirst(buffer);
+        synchronized (idle.get(sizeClass)) {
+            idle.get(sizeClass).addFirst(buffer);
         }
     }
 }
