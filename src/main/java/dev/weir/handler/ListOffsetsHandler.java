@@ -41,19 +41,14 @@ public final class ListOffsetsHandler implements Handler<ListOffsetsRequest> {
                 data.topics().add(topicResponse);
                 Optional<Topic> topic = broker.topics().byName(topicRequest.name());
                 for (ListOffsetsPartition partition : topicRequest.partitions()) {
-                    ListOffsetsPartitionResponse answer = answer(topic, partition);
-                    if (scope.apiVersion() < 4) {
-                        // The leader epoch exists from v4; librdkafka (v2), kafkajs (v3) and kafka-python (v1) ask older.
-                        answer.setLeaderEpoch(-1);
-                    }
-                    topicResponse.partitions().add(answer);
+                    topicResponse.partitions().add(answer(topic, partition, scope.apiVersion()));
                 }
             }
             return new ListOffsetsResponse(data);
         });
     }
 
-    private ListOffsetsPartitionResponse answer(Optional<Topic> topic, ListOffsetsPartition partition) {
+    private ListOffsetsPartitionResponse answer(Optional<Topic> topic, ListOffsetsPartition partition, short version) {
         ListOffsetsPartitionResponse response = new ListOffsetsPartitionResponse()
             .setPartitionIndex(partition.partitionIndex()).setOffset(-1).setTimestamp(-1).setLeaderEpoch(-1);
         if (topic.isEmpty() || !topic.get().hasPartition(partition.partitionIndex())) {
@@ -67,8 +62,9 @@ public final class ListOffsetsHandler implements Handler<ListOffsetsRequest> {
         try {
             Optional<TimestampOffset> found = find(key, partition.timestamp());
             response.setErrorCode(Errors.NONE.code());
+            // The leader epoch exists from v4; librdkafka (v2), kafkajs (v3) and kafka-python (v1) ask older.
             found.ifPresent(hit -> response.setOffset(hit.offset()).setTimestamp(hit.timestamp())
-                .setLeaderEpoch(Log.LEADER_EPOCH));
+                .setLeaderEpoch(version >= 4 ? Log.LEADER_EPOCH : -1));
             return response;
         } catch (RuntimeException e) {
             return response.setErrorCode(ErrorTranslator.toApiError(e).error().code());
