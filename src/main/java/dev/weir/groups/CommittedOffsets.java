@@ -65,11 +65,7 @@ final class CommittedOffsets {
         if (offsets == null) {
             return;
         }
-        List<CommittedOffset> rows = new ArrayList<>();
-        for (TopicPartition partition : partitions) {
-            rows.add(new CommittedOffset(partition.topic(), partition.partition(), 0, 0, null, 0));
-        }
-        metadata.deleteOffsets(groupId, rows);
+        metadata.deleteOffsets(groupId, partitions);
         partitions.forEach(offsets::remove);
         if (offsets.isEmpty()) {
             byGroup.remove(groupId);

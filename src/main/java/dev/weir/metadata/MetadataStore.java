@@ -71,7 +71,7 @@ public interface MetadataStore extends AutoCloseable {
     Map<String, List<CommittedOffset>> committedOffsets();
 
     /** Deletes the given partitions' offsets of a group (all of them when {@code partitions} is null). */
-    void deleteOffsets(String groupId, List<CommittedOffset> partitions);
+    void deleteOffsets(String groupId, List<org.apache.kafka.common.TopicPartition> partitions);
 
     /** Deletes every group's offsets for a topic (the topic was deleted). */
     void deleteOffsetsOfTopic(String topic);

@@ -605,7 +605,7 @@ public final class SqliteMetadataStore implements MetadataStore {
     }
 
     @Override
-    public synchronized void deleteOffsets(String groupId, List<CommittedOffset> partitions) {
+    public synchronized void deleteOffsets(String groupId, List<org.apache.kafka.common.TopicPartition> partitions) {
         write(() -> {
             if (partitions == null) {
                 try (PreparedStatement delete = writer.prepareStatement("DELETE FROM group_offsets WHERE group_id = ?")) {
@@ -616,7 +616,7 @@ public final class SqliteMetadataStore implements MetadataStore {
             }
             try (PreparedStatement delete = writer.prepareStatement(
                 "DELETE FROM group_offsets WHERE group_id = ? AND topic = ? AND partition = ?")) {
-                for (CommittedOffset partition : partitions) {
+                for (org.apache.kafka.common.TopicPartition partition : partitions) {
                     delete.setString(1, groupId);
                     delete.setString(2, partition.topic());
                     delete.setInt(3, partition.partition());
