@@ -111,10 +111,6 @@ public final class GroupCoordinator {
             || request.sessionTimeoutMs() > settings.maxSessionTimeoutMs()) {
             return Errors.INVALID_SESSION_TIMEOUT;
         }
-        if (request.rebalanceTimeoutMs() > settings.maxSessionTimeoutMs() * 10L && request.rebalanceTimeoutMs() > 0) {
-            // Kafka accepts any rebalance timeout; an absurd one only delays its own group, so it is kept.
-            LOG.debug("Group {} member asks for a rebalance timeout of {} ms", request.groupId(), request.rebalanceTimeoutMs());
-        }
         long metadataBytes = 0;
         for (JoinGroupRequestProtocol protocol : request.protocols()) {
             metadataBytes += protocol.metadata().length + protocol.name().length();

@@ -2,7 +2,6 @@ package dev.weir.handler;
 
 import dev.weir.protocol.Handler;
 import dev.weir.protocol.RequestScope;
-
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.message.FindCoordinatorResponseData;
 import org.apache.kafka.common.message.FindCoordinatorResponseData.Coordinator;

@@ -220,13 +220,16 @@ final class WalWriter implements AutoCloseable {
             pending = new ArrayList<>();
             pendingBytes = 0;
         } else {
-            taken = new ArrayList<>();
+            int count = 0;
             long bytes = 0;
-            while (!pending.isEmpty() && (taken.isEmpty() || bytes + pending.get(0).batch.sizeInBytes() <= maxBytes)) {
-                Pending next = pending.remove(0);
-                bytes += next.batch.sizeInBytes();
-                taken.add(next);
+            while (count < pending.size()
+                && (count == 0 || bytes + pending.get(count).batch.sizeInBytes() <= maxBytes)) {
+                bytes += pending.get(count).batch.sizeInBytes();
+                count++;
             }
+            List<Pending> head = pending.subList(0, count);
+            taken = new ArrayList<>(head);
+            head.clear();
             pendingBytes -= bytes;
         }
         firstPendingNanos = System.nanoTime();

@@ -135,11 +135,12 @@ public final class Broker implements AutoCloseable {
         groupThread = Executors.newSingleThreadScheduledExecutor(daemonThreads("weir-groups"));
         opened.push(groupThread::shutdownNow);
         GroupCoordinator classic = new GroupCoordinator(groupThread, clock, groupSettings(config));
-        OffsetCoordinator offsets = new OffsetCoordinator(classic, metadata, new TopicServiceLookup(topics));
+        TopicServiceLookup topicLookup = new TopicServiceLookup(topics);
+        OffsetCoordinator offsets = new OffsetCoordinator(classic, metadata, topicLookup);
         topics.onDeleted(topic -> offsets.topicDeleted(topic.name()));
         GroupHandlers groups = new GroupHandlers(classic, offsets, new GroupAdministration(classic, offsets));
         HandlerRegistry registry = Handlers.registry(context, groups);
-        ConsumerGroupCoordinator consumerProtocol = new ConsumerGroupCoordinator(classic, new TopicServiceLookup(topics));
+        ConsumerGroupCoordinator consumerProtocol = new ConsumerGroupCoordinator(classic, topicLookup);
         registry.register(ApiKeys.CONSUMER_GROUP_HEARTBEAT, new ConsumerGroupHeartbeatHandler(consumerProtocol));
         registry.register(ApiKeys.CONSUMER_GROUP_DESCRIBE, new ConsumerGroupDescribeHandler(consumerProtocol));
         registry.register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(registry));

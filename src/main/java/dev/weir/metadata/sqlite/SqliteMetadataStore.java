@@ -289,9 +289,6 @@ public final class SqliteMetadataStore implements MetadataStore {
         Map<PartitionKey, long[]> touched = new LinkedHashMap<>();
         Map<ProducerKey, ProducerSequences> touchedProducers = new LinkedHashMap<>();
         write(() -> {
-            outcomes.clear();
-            touched.clear();
-            touchedProducers.clear();
             try (PreparedStatement insertObject = writer.prepareStatement(
                 "INSERT INTO objects (object_key, size, created_ms) VALUES (?, ?, ?)")) {
                 insertObject.setString(1, objectKey);
@@ -514,7 +511,6 @@ public final class SqliteMetadataStore implements MetadataStore {
     public synchronized List<String> unreferencedObjects(long nowMs, long cutoffMs) {
         List<String> deletable = new ArrayList<>();
         write(() -> {
-            deletable.clear();
             try (PreparedStatement mark = writer.prepareStatement(
                 "UPDATE objects SET unreferenced_since_ms = ? WHERE unreferenced_since_ms IS NULL"
                     + " AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.object_key = objects.object_key)")) {

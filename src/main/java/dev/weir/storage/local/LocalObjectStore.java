@@ -60,8 +60,8 @@ public final class LocalObjectStore implements ObjectStore {
                 Files.createDirectories(directory);
                 syncDirectory(directory.getParent());
             }
-            StandardOpenOption create = wasReserved ? StandardOpenOption.WRITE : StandardOpenOption.CREATE_NEW;
-            try (FileChannel channel = FileChannel.open(file, create, StandardOpenOption.WRITE)) {
+            StandardOpenOption existence = wasReserved ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.CREATE_NEW;
+            try (FileChannel channel = FileChannel.open(file, existence, StandardOpenOption.WRITE)) {
                 writeFully(channel, parts);
                 // A reserved file's name is durable already, so the data (and size) are all that need syncing.
                 channel.force(!wasReserved);
