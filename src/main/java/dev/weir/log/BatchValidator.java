@@ -96,52 +96,34 @@ public final class BatchValidator {
         }
     }
 
-    /** Checks every record and returns the largest timestamp. */
+    /** Checks every record and returns the largest timestamp, correcting the header's if it differs. */
     private static long checkRecords(MutableRecordBatch batch, ByteBuffer bytes, TopicLimits limits, long nowMs) {
+        RecordChecks checks = new RecordChecks(limits, nowMs);
         if (batch.compressionType() == org.apache.kafka.common.record.internal.CompressionType.NONE) {
-            return RecordWalker.walk(batch, bytes, limits, nowMs);
+            RecordWalker.walk(batch, bytes, checks);
+        } else {
+            checkDecompressedRecords(batch, checks);
         }
-        return checkDecompressedRecords(batch, limits, nowMs);
+        long maxTimestamp = checks.finish(lastOffsetDelta(batch));
+        if (limits.timestampType() == TimestampType.CREATE_TIME && batch.maxTimestamp() != maxTimestamp) {
+            // As Kafka does: the header is corrected to the records' largest timestamp (and the CRC redone).
+            batch.setMaxTimestamp(TimestampType.CREATE_TIME, maxTimestamp);
+        }
+        return maxTimestamp;
     }
 
     /** Walks the records of a compressed batch through kafka-clients' decompressing iterator. */
-    private static long checkDecompressedRecords(MutableRecordBatch batch, TopicLimits limits, long nowMs) {
-        long maxTimestamp = RecordBatch.NO_TIMESTAMP;
-        long expectedOffset = batch.baseOffset();
-        boolean needsKeys = limits.compacted();
-        try (CloseableIterator<Record> records = needsKeys ? batch.streamingIterator(BUFFERS.get())
-            : batch.skipKeyValueIterator(BUFFERS.get())) {
+    private static void checkDecompressedRecords(MutableRecordBatch batch, RecordChecks checks) {
+        try (CloseableIterator<Record> records = batch.skipKeyValueIterator(BUFFERS.get())) {
             while (records.hasNext()) {
                 Record record = records.next();
-                if (record.offset() != expectedOffset) {
-                    throw new InvalidBatchException(Errors.INVALID_RECORD, "Record offsets in the batch are not"
-                        + " consecutive: expected delta " + (expectedOffset - batch.baseOffset()) + ", got "
-                        + (record.offset() - batch.baseOffset()) + ".");
-                }
-                expectedOffset++;
-                if (needsKeys && !record.hasKey()) {
-                    throw new InvalidBatchException(Errors.INVALID_RECORD,
-                        "Compacted topic cannot accept message without key.");
-                }
-                if (limits.timestampType() == TimestampType.CREATE_TIME) {
-                    checkTimestamp(record.timestamp(), limits, nowMs);
-                }
-                maxTimestamp = Math.max(maxTimestamp, record.timestamp());
+                checks.record((int) (record.offset() - batch.baseOffset()), record.hasKey(), record.timestamp());
             }
         } catch (CorruptRecordException | IllegalArgumentException | IllegalStateException e) {
             throw new InvalidBatchException(Errors.CORRUPT_MESSAGE, "A record in the batch is malformed: " + e.getMessage());
         } catch (org.apache.kafka.common.KafkaException e) {
             throw new InvalidBatchException(Errors.CORRUPT_MESSAGE, "The batch cannot be read: " + e.getMessage());
         }
-        if (expectedOffset - batch.baseOffset() != lastOffsetDelta(batch) + 1) {
-            throw new InvalidBatchException(Errors.INVALID_RECORD, "The batch holds " + (expectedOffset - batch.baseOffset())
-                + " records but its header says " + (lastOffsetDelta(batch) + 1) + ".");
-        }
-        if (limits.timestampType() == TimestampType.CREATE_TIME && batch.maxTimestamp() != maxTimestamp) {
-            // As Kafka does: the header is corrected to the records' largest timestamp (and the CRC redone).
-            batch.setMaxTimestamp(TimestampType.CREATE_TIME, maxTimestamp);
-        }
-        return maxTimestamp;
     }
 
     static void checkTimestamp(long timestamp, TopicLimits limits, long nowMs) {
