@@ -49,6 +49,7 @@ public final class SqliteMetadataStore implements MetadataStore {
 
     private final Clock clock;
     private final Connection writer;
+    private final Map<String, PreparedStatement> commitStatements = new HashMap<>();
     private final Connection checkpointer;
     private final java.util.concurrent.ScheduledExecutorService checkpoints;
     private final BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READ_CONNECTIONS);
@@ -289,21 +290,19 @@ public final class SqliteMetadataStore implements MetadataStore {
         Map<PartitionKey, long[]> touched = new LinkedHashMap<>();
         Map<ProducerKey, ProducerSequences> touchedProducers = new LinkedHashMap<>();
         write(() -> {
-            try (PreparedStatement insertObject = writer.prepareStatement(
-                "INSERT INTO objects (object_key, size, created_ms) VALUES (?, ?, ?)")) {
-                insertObject.setString(1, objectKey);
-                insertObject.setLong(2, objectSize);
-                insertObject.setLong(3, clock.millis());
-                insertObject.executeUpdate();
-            }
-            try (PreparedStatement insertBatch = writer.prepareStatement(
+            PreparedStatement insertObject = commitStatement(
+                "INSERT INTO objects (object_key, size, created_ms) VALUES (?, ?, ?)");
+            insertObject.setString(1, objectKey);
+            insertObject.setLong(2, objectSize);
+            insertObject.setLong(3, clock.millis());
+            insertObject.executeUpdate();
+            PreparedStatement insertBatch = commitStatement(
                 "INSERT INTO batches (topic_id, partition, base_offset, last_offset, object_key, position, size,"
-                    + " max_timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
-                for (BatchAppend batch : batches) {
-                    outcomes.add(assignOffsets(objectKey, batch, touched, touchedProducers, insertBatch));
-                }
-                insertBatch.executeBatch();
+                    + " max_timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+            for (BatchAppend batch : batches) {
+                outcomes.add(assignOffsets(objectKey, batch, touched, touchedProducers, insertBatch));
             }
+            insertBatch.executeBatch();
             updatePartitionOffsets(touched);
             updateProducers(touchedProducers);
         });
@@ -362,35 +361,43 @@ public final class SqliteMetadataStore implements MetadataStore {
         return AppendOutcome.appended(baseOffset, working[0]);
     }
 
-    private void updatePartitionOffsets(Map<PartitionKey, long[]> touched) throws SQLException {
-        try (PreparedStatement update = writer.prepareStatement(
-            "UPDATE partitions SET next_offset = ? WHERE topic_id = ? AND partition = ?")) {
-            for (Map.Entry<PartitionKey, long[]> entry : touched.entrySet()) {
-                update.setLong(1, entry.getValue()[1]);
-                update.setString(2, entry.getKey().topicId().toString());
-                update.setInt(3, entry.getKey().partition());
-                update.addBatch();
-            }
-            update.executeBatch();
+    /** The commit path's statements, prepared once on the writer connection; the caller holds the monitor. */
+    private PreparedStatement commitStatement(String sql) throws SQLException {
+        PreparedStatement statement = commitStatements.get(sql);
+        if (statement == null) {
+            statement = writer.prepareStatement(sql);
+            commitStatements.put(sql, statement);
         }
+        return statement;
+    }
+
+    private void updatePartitionOffsets(Map<PartitionKey, long[]> touched) throws SQLException {
+        PreparedStatement update = commitStatement(
+            "UPDATE partitions SET next_offset = ? WHERE topic_id = ? AND partition = ?");
+        for (Map.Entry<PartitionKey, long[]> entry : touched.entrySet()) {
+            update.setLong(1, entry.getValue()[1]);
+            update.setString(2, entry.getKey().topicId().toString());
+            update.setInt(3, entry.getKey().partition());
+            update.addBatch();
+        }
+        update.executeBatch();
     }
 
     private void updateProducers(Map<ProducerKey, ProducerSequences> touchedProducers) throws SQLException {
-        try (PreparedStatement upsert = writer.prepareStatement(
+        PreparedStatement upsert = commitStatement(
             "INSERT INTO producer_state (producer_id, topic_id, partition, epoch, batches, updated_ms)"
                 + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (producer_id, topic_id, partition)"
-                + " DO UPDATE SET epoch = excluded.epoch, batches = excluded.batches, updated_ms = excluded.updated_ms")) {
-            for (Map.Entry<ProducerKey, ProducerSequences> entry : touchedProducers.entrySet()) {
-                upsert.setLong(1, entry.getKey().producerId());
-                upsert.setString(2, entry.getKey().partition().topicId().toString());
-                upsert.setInt(3, entry.getKey().partition().partition());
-                upsert.setShort(4, entry.getValue().epoch());
-                upsert.setString(5, entry.getValue().encodeEntries());
-                upsert.setLong(6, clock.millis());
-                upsert.addBatch();
-            }
-            upsert.executeBatch();
+                + " DO UPDATE SET epoch = excluded.epoch, batches = excluded.batches, updated_ms = excluded.updated_ms");
+        for (Map.Entry<ProducerKey, ProducerSequences> entry : touchedProducers.entrySet()) {
+            upsert.setLong(1, entry.getKey().producerId());
+            upsert.setString(2, entry.getKey().partition().topicId().toString());
+            upsert.setInt(3, entry.getKey().partition().partition());
+            upsert.setShort(4, entry.getValue().epoch());
+            upsert.setString(5, entry.getValue().encodeEntries());
+            upsert.setLong(6, clock.millis());
+            upsert.addBatch();
         }
+        upsert.executeBatch();
     }
 
     @Override
@@ -669,6 +676,9 @@ public final class SqliteMetadataStore implements MetadataStore {
         }
         synchronized (this) {
             try {
+                for (PreparedStatement statement : commitStatements.values()) {
+                    statement.close();
+                }
                 writer.close();
             } catch (SQLException e) {
                 throw new MetadataException("closing the metadata database failed", e);
@@ -700,6 +710,10 @@ public final class SqliteMetadataStore implements MetadataStore {
         } catch (SQLException | RuntimeException e) {
             try {
                 writer.rollback();
+                // A failure between addBatch and executeBatch must not leave rows for the next commit.
+                for (PreparedStatement statement : commitStatements.values()) {
+                    statement.clearBatch();
+                }
             } catch (SQLException rollbackFailure) {
                 e.addSuppressed(rollbackFailure);
             }
