@@ -3,6 +3,7 @@ package dev.weir.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.weir.testing.Clients;
 import dev.weir.testing.TestBroker;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,7 +13,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.admin.Admin;
@@ -25,8 +25,6 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,14 +51,9 @@ class ConsumerGroupTest {
     }
 
     static KafkaConsumer<String, String> consumer(String group, String assignor) {
-        Properties properties = broker.clientProperties();
-        properties.put("group.id", group);
-        properties.put("auto.offset.reset", "earliest");
-        properties.put("enable.auto.commit", "false");
-        properties.put("partition.assignment.strategy", assignor);
-        properties.put("session.timeout.ms", "10000");
-        properties.put("heartbeat.interval.ms", "500");
-        return new KafkaConsumer<>(properties, new StringDeserializer(), new StringDeserializer());
+        return Clients.consumer(broker.clientProperties(), Map.of("group.id", group, "auto.offset.reset", "earliest",
+            "enable.auto.commit", "false", "partition.assignment.strategy", assignor, "session.timeout.ms", "10000",
+            "heartbeat.interval.ms", "500"));
     }
 
     static void produce(String topic, int count) throws Exception {
@@ -68,10 +61,7 @@ class ConsumerGroupTest {
     }
 
     static void produce(String topic, int count, String prefix) throws Exception {
-        Properties properties = broker.clientProperties();
-        properties.put("acks", "all");
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(properties, new StringSerializer(),
-            new StringSerializer())) {
+        try (KafkaProducer<String, String> producer = Clients.producer(broker.clientProperties(), Map.of("acks", "all"))) {
             for (int i = 0; i < count; i++) {
                 producer.send(new ProducerRecord<>(topic, "key-" + (i % 17), prefix + i));
             }

@@ -2,6 +2,7 @@ package dev.weir.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.weir.testing.Clients;
 import dev.weir.testing.TestBroker;
 import dev.weir.testing.ToolRunner;
 import java.nio.file.Path;
@@ -9,12 +10,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -145,9 +144,6 @@ class ConsumerGroupToolsTest {
     }
 
     private static KafkaConsumer<String, String> groupConsumer(String group) {
-        Properties properties = broker.clientProperties();
-        properties.put("group.id", group);
-        properties.put("enable.auto.commit", "false");
-        return new KafkaConsumer<>(properties, new StringDeserializer(), new StringDeserializer());
+        return Clients.consumer(broker.clientProperties(), Map.of("group.id", group, "enable.auto.commit", "false"));
     }
 }

@@ -3,13 +3,13 @@ package dev.weir.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.weir.testing.Clients;
 import dev.weir.testing.TestBroker;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.admin.Admin;
@@ -18,7 +18,6 @@ import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,14 +27,10 @@ class GroupDurabilityTest {
     Path dataDir;
 
     private static KafkaConsumer<String, String> consumer(TestBroker broker, String group, Map<String, String> extra) {
-        Properties properties = broker.clientProperties();
-        properties.put("group.id", group);
-        properties.put("enable.auto.commit", "false");
-        properties.put("auto.offset.reset", "earliest");
-        properties.put("heartbeat.interval.ms", "300");
-        properties.put("session.timeout.ms", "6000");
-        properties.putAll(extra);
-        return new KafkaConsumer<>(properties, new StringDeserializer(), new StringDeserializer());
+        Map<String, String> settings = new java.util.HashMap<>(Map.of("group.id", group, "enable.auto.commit", "false",
+            "auto.offset.reset", "earliest", "heartbeat.interval.ms", "300", "session.timeout.ms", "6000"));
+        settings.putAll(extra);
+        return Clients.consumer(broker.clientProperties(), settings);
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.weir.testing.BrokerProcess;
 import dev.weir.testing.MutableClock;
+import dev.weir.testing.Clients;
 import dev.weir.testing.TestBroker;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -20,7 +21,6 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,14 +30,8 @@ class GroupFailureTest {
     Path dataDir;
 
     private static KafkaConsumer<String, String> consumer(Properties base, String group) {
-        Properties properties = new Properties();
-        properties.putAll(base);
-        properties.put("group.id", group);
-        properties.put("enable.auto.commit", "false");
-        properties.put("session.timeout.ms", "6000");
-        properties.put("heartbeat.interval.ms", "500");
-        properties.put("auto.offset.reset", "earliest");
-        return new KafkaConsumer<>(properties, new StringDeserializer(), new StringDeserializer());
+        return Clients.consumer(base, Map.of("group.id", group, "enable.auto.commit", "false",
+            "session.timeout.ms", "6000", "heartbeat.interval.ms", "500", "auto.offset.reset", "earliest"));
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.weir.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.weir.testing.Clients;
 import dev.weir.testing.TestBroker;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -34,7 +35,6 @@ import org.apache.kafka.common.errors.InvalidReplicationFactorException;
 import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -62,19 +62,13 @@ class JavaClientTest {
     }
 
     private static KafkaProducer<String, String> producer(String compression) {
-        Properties properties = broker.clientProperties();
-        properties.put("acks", "all");
-        properties.put("enable.idempotence", "true");
-        properties.put("compression.type", compression);
-        properties.put("linger.ms", "5");
-        return new KafkaProducer<>(properties, new StringSerializer(), new StringSerializer());
+        return Clients.producer(broker.clientProperties(), Map.of("acks", "all", "enable.idempotence", "true",
+            "compression.type", compression, "linger.ms", "5"));
     }
 
     private static KafkaConsumer<String, String> consumer() {
-        Properties properties = broker.clientProperties();
-        properties.put("auto.offset.reset", "earliest");
-        properties.put("enable.auto.commit", "false");
-        return new KafkaConsumer<>(properties, new StringDeserializer(), new StringDeserializer());
+        return Clients.consumer(broker.clientProperties(), Map.of("auto.offset.reset", "earliest",
+            "enable.auto.commit", "false"));
     }
 
     private static List<ConsumerRecord<String, String>> readAll(TopicPartition partition, long from, int expected) {
