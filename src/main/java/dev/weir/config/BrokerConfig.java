@@ -34,6 +34,11 @@ public final class BrokerConfig {
     public static final String LOG_CLEANUP_POLICY = "log.cleanup.policy";
     public static final String LOG_RETENTION_CHECK_INTERVAL_MS = "log.retention.check.interval.ms";
     public static final String LOG_SEGMENT_DELETE_DELAY_MS = "log.segment.delete.delay.ms";
+    public static final String LOG_MERGE_INTERVAL_MS = "log.merge.interval.ms";
+    public static final String LOG_MERGE_ROW_BYTES = "log.merge.row.bytes";
+    public static final String LOG_CLEANER_IO_MAX_BYTES_PER_SECOND = "log.cleaner.io.max.bytes.per.second";
+    public static final String LOG_CLEANER_IO_BUFFER_SIZE = "log.cleaner.io.buffer.size";
+    public static final String LOG_CLEANER_DEDUPE_BUFFER_SIZE = "log.cleaner.dedupe.buffer.size";
     public static final String LOG_MESSAGE_TIMESTAMP_TYPE = "log.message.timestamp.type";
     public static final String LOG_MESSAGE_TIMESTAMP_BEFORE_MAX_MS = "log.message.timestamp.before.max.ms";
     public static final String LOG_MESSAGE_TIMESTAMP_AFTER_MAX_MS = "log.message.timestamp.after.max.ms";
@@ -97,6 +102,19 @@ public final class BrokerConfig {
             "How often retention is enforced and unreferenced objects are collected.")
         .define(LOG_SEGMENT_DELETE_DELAY_MS, Type.LONG, 60_000L, Range.atLeast(0), Importance.MEDIUM,
             "How long an object nothing refers to is kept before it is deleted, so reads in flight finish.")
+        .define(LOG_MERGE_INTERVAL_MS, Type.LONG, 10_000L, Range.atLeast(1), Importance.MEDIUM,
+            "How often committed WAL objects are merged into per-partition segment objects (and small neighbouring"
+                + " segments into larger ones). WAL objects are kept for about this plus log.segment.delete.delay.ms.")
+        .define(LOG_MERGE_ROW_BYTES, Type.INT, 1024 * 1024, Range.between(4096, 64 * 1024 * 1024), Importance.LOW,
+            "A merged segment gets one index row per this many bytes of batches; a read starting inside a row walks"
+                + " the batch headers before it.")
+        .define(LOG_CLEANER_IO_MAX_BYTES_PER_SECOND, Type.DOUBLE, Double.MAX_VALUE, Range.atLeast(1), Importance.MEDIUM,
+            "The most bytes per second that merging and compaction read, together.")
+        .define(LOG_CLEANER_IO_BUFFER_SIZE, Type.INT, 512 * 1024, Range.between(4096, 64 * 1024 * 1024), Importance.LOW,
+            "The copy buffer of the background thread that writes merged and compacted segments.")
+        .define(LOG_CLEANER_DEDUPE_BUFFER_SIZE, Type.LONG, 128L * 1024 * 1024, Range.atLeast(1024 * 1024),
+            Importance.MEDIUM, "Heap for compaction's map of the latest offset of each key (about 100 bytes a key);"
+                + " a cleaning that fills it stops there and the next one goes on.")
         .define(LOG_CLEANUP_POLICY, Type.LIST, "delete", ConfigDef.ValidList.in("delete", "compact"), Importance.MEDIUM,
             "Default cleanup.policy of topics.")
         .define(LOG_MESSAGE_TIMESTAMP_TYPE, Type.STRING, "CreateTime",
@@ -234,6 +252,10 @@ public final class BrokerConfig {
 
     public long getLong(String key) {
         return (Long) values.get(key);
+    }
+
+    public double getDouble(String key) {
+        return (Double) values.get(key);
     }
 
     public boolean getBoolean(String key) {

@@ -6,7 +6,6 @@ import dev.weir.metadata.MetadataStore;
 import dev.weir.metadata.PartitionKey;
 import dev.weir.metadata.PartitionOffsets;
 import dev.weir.storage.ObjectStore;
-import dev.weir.storage.StorageException;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -49,6 +48,8 @@ public final class Log implements AutoCloseable {
     private final Map<PartitionKey, PartitionState> partitions = new ConcurrentHashMap<>();
     private final Map<PartitionKey, Set<CompletableFuture<Void>>> waiters = new ConcurrentHashMap<>();
     private final WalWriter writer;
+    private final BatchReader reader;
+    private final java.util.concurrent.atomic.AtomicLong nextSegmentId;
 
     public Log(ObjectStore store, MetadataStore metadata, Clock clock, LogSettings settings,
                ScheduledExecutorService timer) {
@@ -57,24 +58,31 @@ public final class Log implements AutoCloseable {
         this.clock = clock;
         this.settings = settings;
         this.timer = timer;
-        long firstObjectId = recover();
+        long firstObjectId = recover(WalWriter.PREFIX, "WAL objects (never acknowledged)");
+        this.nextSegmentId = new java.util.concurrent.atomic.AtomicLong(
+            recover(BatchReader.SEGMENT_PREFIX, "segment objects (merging or compaction was cut off)"));
+        this.reader = new BatchReader(store);
         metadata.partitionOffsets().forEach((key, offsets) -> partitions.put(key,
             new PartitionState(offsets.logStartOffset(), offsets.nextOffset())));
         this.writer = new WalWriter(store, metadata, clock, settings.walObjectMaxBytes(), settings.walObjectMaxAgeMs(),
             settings.walMaxInFlightObjects(), firstObjectId, this::committed);
     }
 
-    /** Deletes objects that were written but never committed (a crash between the two); returns the next id. */
-    private long recover() {
+    /**
+     * Deletes objects under {@code prefix} that were written but never committed (a crash between the
+     * two: a WAL object never acknowledged, or a segment whose index switch never happened); returns
+     * the next free id under that prefix.
+     */
+    private long recover(String prefix, String what) {
         Set<String> committed = metadata.committedObjectKeys();
         long maxId = -1;
         int deleted = 0;
-        for (String key : store.list(WalWriter.PREFIX)) {
+        for (String key : store.list(prefix)) {
             long id;
             try {
-                id = WalWriter.objectId(key);
+                id = objectId(prefix, key);
             } catch (NumberFormatException e) {
-                LOG.warn("Ignoring unexpected file {} in the WAL directory", key);
+                LOG.warn("Ignoring unexpected object {}", key);
                 continue;
             }
             maxId = Math.max(maxId, id);
@@ -84,12 +92,22 @@ public final class Log implements AutoCloseable {
             }
         }
         for (String key : committed) {
-            maxId = Math.max(maxId, WalWriter.objectId(key));
+            if (key.startsWith(prefix)) {
+                maxId = Math.max(maxId, objectId(prefix, key));
+            }
         }
         if (deleted > 0) {
-            LOG.info("Deleted {} WAL objects that were written but never committed (not acknowledged)", deleted);
+            LOG.info("Deleted {} {} that were written but never committed", deleted, what);
         }
         return maxId + 1;
+    }
+
+    static String objectKey(String prefix, long id) {
+        return prefix + String.format("%020d", id);
+    }
+
+    static long objectId(String prefix, String key) {
+        return Long.parseLong(key.substring(prefix.length()));
     }
 
     private void committed(List<WalWriter.Committed> batches) {
@@ -171,75 +189,23 @@ public final class Log implements AutoCloseable {
         if (located == null) {
             located = metadata.batchesFrom(partition, offset, batchLimit);
         }
-        List<BatchLocation> chosen = new ArrayList<>();
+        List<BatchReader.Slice> chosen = new ArrayList<>();
         long bytes = 0;
-        for (BatchLocation batch : located) {
-            if (batch.baseOffset() >= highWatermark) {
+        for (BatchLocation row : located) {
+            if (row.baseOffset() >= highWatermark) {
                 break;
             }
-            if (bytes + batch.size() > maxBytes && !(chosen.isEmpty() && minOneBatch)) {
+            BatchReader.Slice slice = reader.from(partition, row, offset);
+            BatchReader.Slice fitting = reader.cut(partition, slice, maxBytes - bytes, chosen.isEmpty() && minOneBatch);
+            if (fitting.size() > 0) {
+                chosen.add(fitting);
+                bytes += fitting.size();
+            }
+            if (fitting.size() < slice.size()) {
                 break;
             }
-            chosen.add(batch);
-            bytes += batch.size();
         }
-        return new ReadResult(readBatches(partition, chosen, (int) bytes, allocator), highWatermark, logStartOffset);
-    }
-
-    private MemoryRecords readBatches(PartitionKey partition, List<BatchLocation> batches, int totalBytes,
-                                      java.util.function.IntFunction<ByteBuffer> allocator) {
-        if (batches.isEmpty()) {
-            return MemoryRecords.EMPTY;
-        }
-        ByteBuffer out = allocator.apply(totalBytes);
-        int runStart = 0;
-        for (int i = 1; i <= batches.size(); i++) {
-            BatchLocation first = batches.get(runStart);
-            BatchLocation previous = batches.get(i - 1);
-            boolean runEnds = i == batches.size() || !batches.get(i).objectKey().equals(first.objectKey())
-                || batches.get(i).position() != previous.position() + previous.size();
-            if (runEnds) {
-                // Adjacent batches of one object are read with one call, straight into the response buffer.
-                int runBytes = (int) (previous.position() + previous.size() - first.position());
-                int runStartInOut = out.position();
-                store.readInto(first.objectKey(), first.position(), out.slice().limit(runBytes));
-                for (int j = runStart; j < i; j++) {
-                    BatchLocation batch = batches.get(j);
-                    int at = runStartInOut + (int) (batch.position() - first.position());
-                    verifyAndPatch(partition, batch, out.duplicate().position(at).limit(at + batch.size()).slice());
-                }
-                out.position(runStartInOut + runBytes);
-                runStart = i;
-            }
-        }
-        return MemoryRecords.readableRecords(out.flip());
-    }
-
-    /** Checks the stored batch against its index entry and CRC, then writes in its real offsets. */
-    private static ByteBuffer verifyAndPatch(PartitionKey partition, BatchLocation location, ByteBuffer bytes) {
-        MemoryRecords records = MemoryRecords.readableRecords(bytes);
-        MutableRecordBatch batch;
-        try {
-            batch = records.batches().iterator().next();
-        } catch (RuntimeException e) {
-            throw corrupt(partition, location, "unreadable header: " + e.getMessage());
-        }
-        if (batch.sizeInBytes() != location.size() || !batch.isValid()) {
-            throw corrupt(partition, location, "CRC or length mismatch");
-        }
-        if (location.lastOffset() - location.baseOffset() != lastOffsetDelta(batch)) {
-            throw corrupt(partition, location, "offset range differs from the index");
-        }
-        batch.setLastOffset(location.lastOffset());
-        batch.setPartitionLeaderEpoch(LEADER_EPOCH);
-        return bytes;
-    }
-
-    private static StorageException corrupt(PartitionKey partition, BatchLocation location, String why) {
-        String message = "Corrupt batch of " + partition + " at offset " + location.baseOffset() + " in object "
-            + location.objectKey() + " (position " + location.position() + "): " + why;
-        LOG.error(message);
-        return new StorageException(message);
+        return new ReadResult(reader.read(partition, chosen, (int) bytes, allocator), highWatermark, logStartOffset);
     }
 
     /** The first record with timestamp at or after {@code timestamp}, if any. */
@@ -260,14 +226,14 @@ public final class Log implements AutoCloseable {
 
     private Optional<TimestampOffset> findRecord(PartitionKey partition, BatchLocation location, long fromOffset,
                                                  java.util.function.Predicate<Record> wanted) {
-        ByteBuffer bytes = store.read(location.objectKey(), location.position(), location.size());
-        MutableRecordBatch batch = MemoryRecords.readableRecords(verifyAndPatch(partition, location, bytes))
-            .batches().iterator().next();
-        try (CloseableIterator<Record> records = batch.skipKeyValueIterator(BufferSupplier.NO_CACHING)) {
-            while (records.hasNext()) {
-                Record record = records.next();
-                if (record.offset() >= fromOffset && wanted.test(record)) {
-                    return Optional.of(new TimestampOffset(record.timestamp(), record.offset()));
+        MemoryRecords records = MemoryRecords.readableRecords(reader.readRow(partition, location));
+        for (MutableRecordBatch batch : records.batches()) {
+            try (CloseableIterator<Record> iterator = batch.skipKeyValueIterator(BufferSupplier.NO_CACHING)) {
+                while (iterator.hasNext()) {
+                    Record record = iterator.next();
+                    if (record.offset() >= fromOffset && wanted.test(record)) {
+                        return Optional.of(new TimestampOffset(record.timestamp(), record.offset()));
+                    }
                 }
             }
         }
@@ -334,6 +300,42 @@ public final class Log implements AutoCloseable {
         return deleted;
     }
 
+    /** A key for a new segment object, never used before. */
+    String newSegmentKey() {
+        return objectKey(BatchReader.SEGMENT_PREFIX, nextSegmentId.getAndIncrement());
+    }
+
+    BatchReader reader() {
+        return reader;
+    }
+
+    ObjectStore store() {
+        return store;
+    }
+
+    MetadataStore metadata() {
+        return metadata;
+    }
+
+    /**
+     * Switches the index of {@code [fromOffset, toOffset]} of a partition to rewritten segments, if
+     * exactly {@code expectedRows} rows are still there (DeleteRecords, retention or a topic deletion
+     * did not get there first); then the in-memory tail forgets the range, so later reads find the new rows. Runs
+     * under the log's lock, which DeleteRecords and retention take too.
+     */
+    synchronized boolean switchIndex(PartitionKey partition, long fromOffset, long toOffset, int expectedRows,
+                                     List<dev.weir.metadata.NewSegment> segments, List<String> replacedSegments) {
+        PartitionState state = partitions.get(partition);
+        if (state == null) {
+            return false;
+        }
+        if (!metadata.replaceBatches(partition, fromOffset, toOffset, expectedRows, segments, replacedSegments)) {
+            return false;
+        }
+        state.merged(toOffset);
+        return true;
+    }
+
     /** Completes when any of the partitions gets a commit, or after {@code timeoutMs}. */
     public CompletableFuture<Void> awaitCommit(Collection<PartitionKey> keys, long timeoutMs) {
         CompletableFuture<Void> future = new CompletableFuture<>();
@@ -361,9 +363,5 @@ public final class Log implements AutoCloseable {
     public void close() {
         writer.close();
         waiters.values().forEach(set -> set.forEach(future -> future.complete(null)));
-    }
-
-    private static int lastOffsetDelta(MutableRecordBatch batch) {
-        return (int) (batch.lastOffset() - batch.baseOffset());
     }
 }

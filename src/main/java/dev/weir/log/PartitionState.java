@@ -9,14 +9,19 @@ import java.util.concurrent.ConcurrentSkipListMap;
 /**
  * A partition's offsets and the in-memory tail of its batch index. The tail holds every committed
  * batch from {@code tailStartOffset} up to the high watermark, contiguously, so a read at or after
- * that offset never needs the database. Written only by the committing thread (and DeleteRecords
- * under the log's lock); read by any thread.
+ * that offset never needs the database. Batches that merging has moved into segments leave the tail
+ * (their WAL objects will be deleted). Changes are serialised on this object (the committing thread,
+ * DeleteRecords and retention, merging); reads take no lock.
  */
 final class PartitionState {
     private final ConcurrentSkipListMap<Long, BatchLocation> tail = new ConcurrentSkipListMap<>();
     private volatile long logStartOffset;
     private volatile long highWatermark;
     private volatile long tailStartOffset;
+    /** The last offset merged into segments; a commit that arrives after its merge stays out of the tail. */
+    private long mergedThrough = -1;
+    /** The tail's entry count (the skip list counts by walking, far too slow for every commit). */
+    private int tailSize;
 
     PartitionState(long logStartOffset, long highWatermark) {
         this.logStartOffset = logStartOffset;
@@ -36,27 +41,42 @@ final class PartitionState {
      * Adds a committed batch (batches arrive in offset order with no gap) and trims the tail to
      * {@code maxTailBatches}, which the log derives from its budget for all partitions.
      */
-    void committed(BatchLocation batch, int maxTailBatches) {
+    synchronized void committed(BatchLocation batch, int maxTailBatches) {
         if (batch.baseOffset() != highWatermark) {
             throw new IllegalStateException("batch at " + batch.baseOffset() + " does not follow the high watermark "
                 + highWatermark);
         }
-        tail.put(batch.baseOffset(), batch);
+        if (batch.lastOffset() > mergedThrough) {
+            tail.put(batch.baseOffset(), batch);
+            tailSize++;
+        }
         highWatermark = batch.lastOffset() + 1;
-        while (tail.size() > maxTailBatches) {
+        while (tailSize > maxTailBatches) {
             Map.Entry<Long, BatchLocation> oldest = tail.pollFirstEntry();
+            tailSize--;
             tailStartOffset = oldest.getValue().lastOffset() + 1;
         }
     }
 
-    void logStartMoved(long newLogStartOffset) {
+    synchronized void logStartMoved(long newLogStartOffset) {
         logStartOffset = newLogStartOffset;
         while (!tail.isEmpty() && tail.firstEntry().getValue().lastOffset() < newLogStartOffset) {
             tail.pollFirstEntry();
+            tailSize--;
         }
         if (tailStartOffset < newLogStartOffset) {
             tailStartOffset = tail.isEmpty() ? highWatermark : tail.firstKey();
         }
+    }
+
+    /** Batches up to {@code lastOffset} now live in segments: the tail drops them and starts after them. */
+    synchronized void merged(long lastOffset) {
+        mergedThrough = Math.max(mergedThrough, lastOffset);
+        while (!tail.isEmpty() && tail.firstEntry().getValue().lastOffset() <= lastOffset) {
+            tail.pollFirstEntry();
+            tailSize--;
+        }
+        tailStartOffset = Math.max(tailStartOffset, lastOffset + 1);
     }
 
     /** The batches from {@code offset} in the tail, or null when the offset lies before the tail. */

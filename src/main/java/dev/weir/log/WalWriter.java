@@ -103,11 +103,11 @@ final class WalWriter implements AutoCloseable {
     }
 
     static String objectKey(long id) {
-        return PREFIX + String.format("%020d", id);
+        return Log.objectKey(PREFIX, id);
     }
 
     static long objectId(String key) {
-        return Long.parseLong(key.substring(PREFIX.length()));
+        return Log.objectId(PREFIX, key);
     }
 
     CompletableFuture<AppendOutcome> append(PartitionKey partition, ValidatedBatch batch) {

@@ -61,6 +61,38 @@ public interface MetadataStore extends AutoCloseable {
     /** Forgets an object about to be deleted; false (and nothing forgotten) if a batch refers to it. */
     boolean forgetObject(String objectKey);
 
+    /** The largest key of a committed object whose key starts with {@code prefix}. */
+    Optional<String> newestObject(String prefix);
+
+    /** Partitions with index rows in objects whose keys lie between the two keys (inclusive). */
+    List<PartitionKey> partitionsWithBatchesIn(String fromKey, String toKey);
+
+    /**
+     * Index rows of the partition from {@code fromOffset} that point into objects whose keys lie
+     * between the two keys (inclusive), in offset order.
+     */
+    List<BatchLocation> batchesInObjects(PartitionKey partition, String fromKey, String toKey, long fromOffset,
+                                         int maxBatches);
+
+    /** The partition's segment objects in offset order. */
+    List<SegmentRecord> segments(PartitionKey partition);
+
+    /**
+     * Switches the index of a rewritten offset range in one transaction: the rows whose base offset
+     * lies in {@code [fromOffset, toOffset]} are replaced by the new segments' rows, the segments are
+     * recorded as committed objects, and the segments in {@code replacedSegments} are forgotten as
+     * segments (their objects are collected once nothing refers to them). Nothing changes, and false
+     * is returned, unless exactly {@code expectedRows} rows are in the range (retention or a topic
+     * deletion got there first).
+     */
+    boolean replaceBatches(PartitionKey partition, long fromOffset, long toOffset, int expectedRows,
+                           List<NewSegment> segments, List<String> replacedSegments);
+
+    /** Compaction's checkpoint of the partition: offsets below it have been compacted (0 if never). */
+    long cleanOffset(PartitionKey partition);
+
+    void setCleanOffset(PartitionKey partition, long offset);
+
     /** A producer id never handed out before. */
     long nextProducerId();
 

@@ -13,9 +13,11 @@ import dev.weir.groups.GroupAdministration;
 import dev.weir.groups.GroupCoordinator;
 import dev.weir.groups.GroupSettings;
 import dev.weir.groups.OffsetCoordinator;
+import dev.weir.log.Compactor;
 import dev.weir.log.DirectBufferPool;
 import dev.weir.log.Log;
 import dev.weir.log.LogSettings;
+import dev.weir.log.Merger;
 import dev.weir.metadata.MetadataStore;
 import dev.weir.metadata.sqlite.SqliteMetadataStore;
 import dev.weir.net.CloseConnectionException;
@@ -25,7 +27,7 @@ import dev.weir.protocol.HandlerRegistry;
 import dev.weir.protocol.RequestDispatcher;
 import dev.weir.storage.ObjectStore;
 import dev.weir.storage.local.LocalObjectStore;
-import dev.weir.topics.RetentionService;
+import dev.weir.topics.LogCleaner;
 import dev.weir.topics.TopicService;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -64,7 +66,7 @@ public final class Broker implements AutoCloseable {
     private ExecutorService io;
     private ScheduledExecutorService groupThread;
     private ScheduledExecutorService cleaner;
-    private RetentionService retention;
+    private LogCleaner logCleaner;
     private Log log;
     private NetworkServer network;
     private Listener advertised;
@@ -112,8 +114,14 @@ public final class Broker implements AutoCloseable {
         TopicService topics = new TopicService(metadata, log, config, clock);
         cleaner = Executors.newSingleThreadScheduledExecutor(daemonThreads("weir-log-cleaner"));
         opened.push(cleaner::shutdownNow);
-        retention = new RetentionService(topics, log, clock, config.getLong(BrokerConfig.LOG_SEGMENT_DELETE_DELAY_MS));
-        retention.schedule(cleaner, config.getLong(BrokerConfig.LOG_RETENTION_CHECK_INTERVAL_MS));
+        Merger merger = new Merger(log, clock, config.getInt(BrokerConfig.LOG_MERGE_ROW_BYTES),
+            config.getDouble(BrokerConfig.LOG_CLEANER_IO_MAX_BYTES_PER_SECOND),
+            config.getInt(BrokerConfig.LOG_CLEANER_IO_BUFFER_SIZE));
+        Compactor compactor = new Compactor(log, merger, clock, config.getLong(BrokerConfig.LOG_CLEANER_DEDUPE_BUFFER_SIZE));
+        logCleaner = new LogCleaner(topics, log, merger, compactor, clock,
+            config.getLong(BrokerConfig.LOG_SEGMENT_DELETE_DELAY_MS));
+        logCleaner.schedule(cleaner, config.getLong(BrokerConfig.LOG_RETENTION_CHECK_INTERVAL_MS),
+            config.getLong(BrokerConfig.LOG_MERGE_INTERVAL_MS));
 
         Listener listener = config.listener();
         AtomicReference<FrameProcessor> processor = new AtomicReference<>();
@@ -192,12 +200,21 @@ public final class Broker implements AutoCloseable {
 
     /** Runs one retention and garbage-collection pass now (tests drive it with their own clock). */
     public void enforceRetentionNow() {
+        onCleanerThread(logCleaner::enforceRetentionOnce);
+    }
+
+    /** Runs one merging and garbage-collection pass now. */
+    public void mergeNow() {
+        onCleanerThread(logCleaner::mergeOnce);
+    }
+
+    private void onCleanerThread(Runnable work) {
         try {
-            cleaner.submit(retention::runOnce).get();
+            cleaner.submit(work).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException("retention pass failed", e.getCause());
+            throw new IllegalStateException("background pass failed", e.getCause());
         }
     }
 

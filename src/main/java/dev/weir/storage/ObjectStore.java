@@ -16,6 +16,9 @@ public interface ObjectStore extends AutoCloseable {
     /** Writes a new object made of these parts, in order, durably (a gathering write where possible). */
     void put(String key, ByteBuffer[] parts);
 
+    /** Starts writing a new object in pieces; the key must not exist. */
+    ObjectWriter create(String key);
+
     /**
      * A hint that these keys will be written soon, in any order. A store may prepare them so that
      * {@link #put} is cheaper (the local store creates the files and makes their names durable with

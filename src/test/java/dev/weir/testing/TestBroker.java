@@ -41,6 +41,14 @@ public final class TestBroker implements AutoCloseable {
         broker.enforceRetentionNow();
     }
 
+    public void mergeNow() {
+        broker.mergeNow();
+    }
+
+    public java.nio.file.Path dataDir() {
+        return broker.dataDir();
+    }
+
     public Properties clientProperties() {
         Properties properties = new Properties();
         properties.put("bootstrap.servers", bootstrap());

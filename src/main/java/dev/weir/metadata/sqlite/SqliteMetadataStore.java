@@ -6,9 +6,11 @@ import dev.weir.metadata.BatchLocation;
 import dev.weir.metadata.CommittedOffset;
 import dev.weir.metadata.MetadataException;
 import dev.weir.metadata.MetadataStore;
+import dev.weir.metadata.NewSegment;
 import dev.weir.metadata.PartitionKey;
 import dev.weir.metadata.PartitionOffsets;
 import dev.weir.metadata.ProducerSequences;
+import dev.weir.metadata.SegmentRecord;
 import dev.weir.metadata.TopicExistsException;
 import dev.weir.metadata.TopicRecord;
 import java.nio.file.Path;
@@ -225,7 +227,7 @@ public final class SqliteMetadataStore implements MetadataStore {
     @Override
     public synchronized void deleteTopic(Uuid topicId) {
         write(() -> {
-            for (String table : List.of("topics", "topic_configs", "partitions", "batches", "producer_state")) {
+            for (String table : List.of("topics", "topic_configs", "partitions", "batches", "producer_state", "segments")) {
                 try (PreparedStatement delete = writer.prepareStatement("DELETE FROM " + table + " WHERE topic_id = ?")) {
                     delete.setString(1, topicId.toString());
                     delete.executeUpdate();
@@ -547,8 +549,184 @@ public final class SqliteMetadataStore implements MetadataStore {
                 delete.setString(2, objectKey);
                 deleted[0] = delete.executeUpdate();
             }
+            if (deleted[0] == 1) {
+                try (PreparedStatement delete = writer.prepareStatement("DELETE FROM segments WHERE object_key = ?")) {
+                    delete.setString(1, objectKey);
+                    delete.executeUpdate();
+                }
+            }
         });
         return deleted[0] == 1;
+    }
+
+    @Override
+    public Optional<String> newestObject(String prefix) {
+        return read(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                "SELECT MAX(object_key) FROM objects WHERE object_key >= ? AND object_key < ?")) {
+                select.setString(1, prefix);
+                select.setString(2, prefix + Character.MAX_VALUE);
+                try (ResultSet rows = select.executeQuery()) {
+                    return rows.next() ? Optional.ofNullable(rows.getString(1)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public List<PartitionKey> partitionsWithBatchesIn(String fromKey, String toKey) {
+        return read(connection -> {
+            List<PartitionKey> partitions = new ArrayList<>();
+            try (PreparedStatement select = connection.prepareStatement(
+                "SELECT DISTINCT topic_id, partition FROM batches WHERE object_key BETWEEN ? AND ?")) {
+                select.setString(1, fromKey);
+                select.setString(2, toKey);
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        partitions.add(new PartitionKey(Uuid.fromString(rows.getString(1)), rows.getInt(2)));
+                    }
+                }
+            }
+            return partitions;
+        });
+    }
+
+    @Override
+    public List<BatchLocation> batchesInObjects(PartitionKey partition, String fromKey, String toKey, long fromOffset,
+                                                int maxBatches) {
+        return read(connection -> {
+            List<BatchLocation> batches = new ArrayList<>();
+            try (PreparedStatement select = connection.prepareStatement(
+                "SELECT base_offset, last_offset, object_key, position, size, max_timestamp FROM batches"
+                    + " WHERE topic_id = ? AND partition = ? AND base_offset >= ? AND object_key BETWEEN ? AND ?"
+                    + " ORDER BY base_offset LIMIT ?")) {
+                select.setString(1, partition.topicId().toString());
+                select.setInt(2, partition.partition());
+                select.setLong(3, fromOffset);
+                select.setString(4, fromKey);
+                select.setString(5, toKey);
+                select.setInt(6, maxBatches);
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        batches.add(location(rows));
+                    }
+                }
+            }
+            return batches;
+        });
+    }
+
+    @Override
+    public List<SegmentRecord> segments(PartitionKey partition) {
+        return read(connection -> {
+            List<SegmentRecord> segments = new ArrayList<>();
+            try (PreparedStatement select = connection.prepareStatement(
+                "SELECT object_key, base_offset, last_offset, size, created_ms FROM segments"
+                    + " WHERE topic_id = ? AND partition = ? ORDER BY base_offset")) {
+                select.setString(1, partition.topicId().toString());
+                select.setInt(2, partition.partition());
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        segments.add(new SegmentRecord(rows.getString(1), partition, rows.getLong(2), rows.getLong(3),
+                            rows.getLong(4), rows.getLong(5)));
+                    }
+                }
+            }
+            return segments;
+        });
+    }
+
+    @Override
+    public synchronized boolean replaceBatches(PartitionKey partition, long fromOffset, long toOffset, int expectedRows,
+                                               List<NewSegment> segments, List<String> replacedSegments) {
+        boolean[] replaced = new boolean[1];
+        write(() -> {
+            try (PreparedStatement delete = writer.prepareStatement(
+                "DELETE FROM batches WHERE topic_id = ? AND partition = ? AND base_offset BETWEEN ? AND ?")) {
+                delete.setString(1, partition.topicId().toString());
+                delete.setInt(2, partition.partition());
+                delete.setLong(3, fromOffset);
+                delete.setLong(4, toOffset);
+                if (delete.executeUpdate() != expectedRows || !offsets.containsKey(partition)) {
+                    writer.rollback();
+                    return;
+                }
+            }
+            for (String key : replacedSegments) {
+                try (PreparedStatement delete = writer.prepareStatement("DELETE FROM segments WHERE object_key = ?")) {
+                    delete.setString(1, key);
+                    delete.executeUpdate();
+                }
+            }
+            for (NewSegment added : segments) {
+                insertSegment(added);
+            }
+            replaced[0] = true;
+        });
+        return replaced[0];
+    }
+
+    private void insertSegment(NewSegment added) throws SQLException {
+        SegmentRecord segment = added.segment();
+        String topicId = segment.partition().topicId().toString();
+        try (PreparedStatement object = writer.prepareStatement(
+            "INSERT INTO objects (object_key, size, created_ms) VALUES (?, ?, ?)");
+             PreparedStatement record = writer.prepareStatement("INSERT INTO segments (object_key, topic_id, partition,"
+                 + " base_offset, last_offset, size, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
+             PreparedStatement row = writer.prepareStatement("INSERT INTO batches (topic_id, partition, base_offset,"
+                 + " last_offset, object_key, position, size, max_timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+            object.setString(1, segment.objectKey());
+            object.setLong(2, segment.size());
+            object.setLong(3, segment.createdMs());
+            object.executeUpdate();
+            record.setString(1, segment.objectKey());
+            record.setString(2, topicId);
+            record.setInt(3, segment.partition().partition());
+            record.setLong(4, segment.baseOffset());
+            record.setLong(5, segment.lastOffset());
+            record.setLong(6, segment.size());
+            record.setLong(7, segment.createdMs());
+            record.executeUpdate();
+            for (BatchLocation location : added.rows()) {
+                row.setString(1, topicId);
+                row.setInt(2, segment.partition().partition());
+                row.setLong(3, location.baseOffset());
+                row.setLong(4, location.lastOffset());
+                row.setString(5, segment.objectKey());
+                row.setLong(6, location.position());
+                row.setInt(7, location.size());
+                row.setLong(8, location.maxTimestamp());
+                row.addBatch();
+            }
+            row.executeBatch();
+        }
+    }
+
+    @Override
+    public long cleanOffset(PartitionKey partition) {
+        return read(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                "SELECT clean_offset FROM partitions WHERE topic_id = ? AND partition = ?")) {
+                select.setString(1, partition.topicId().toString());
+                select.setInt(2, partition.partition());
+                try (ResultSet rows = select.executeQuery()) {
+                    return rows.next() ? rows.getLong(1) : 0L;
+                }
+            }
+        });
+    }
+
+    @Override
+    public synchronized void setCleanOffset(PartitionKey partition, long offset) {
+        write(() -> {
+            try (PreparedStatement update = writer.prepareStatement(
+                "UPDATE partitions SET clean_offset = ? WHERE topic_id = ? AND partition = ?")) {
+                update.setLong(1, offset);
+                update.setString(2, partition.topicId().toString());
+                update.setInt(3, partition.partition());
+                update.executeUpdate();
+            }
+        });
     }
 
     @Override

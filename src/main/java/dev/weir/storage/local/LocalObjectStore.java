@@ -1,6 +1,7 @@
 package dev.weir.storage.local;
 
 import dev.weir.storage.ObjectStore;
+import dev.weir.storage.ObjectWriter;
 import dev.weir.storage.StorageException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -71,6 +72,77 @@ public final class LocalObjectStore implements ObjectStore {
             }
         } catch (IOException e) {
             throw new StorageException("writing object " + key + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public ObjectWriter create(String key) {
+        Path file = path(key);
+        try {
+            Path directory = file.getParent();
+            if (!Files.isDirectory(directory)) {
+                Files.createDirectories(directory);
+                syncDirectory(directory.getParent());
+            }
+            return new FileWriter(key, file, FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
+        } catch (IOException e) {
+            throw new StorageException("creating object " + key + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes through the page cache; completing fsyncs the file and then its directory. */
+    private static final class FileWriter implements ObjectWriter {
+        private final String key;
+        private final Path file;
+        private final FileChannel channel;
+        private long size;
+        private boolean completed;
+
+        FileWriter(String key, Path file, FileChannel channel) {
+            this.key = key;
+            this.file = file;
+            this.channel = channel;
+        }
+
+        @Override
+        public void write(ByteBuffer data) {
+            try {
+                while (data.hasRemaining()) {
+                    size += channel.write(data);
+                }
+            } catch (IOException e) {
+                throw new StorageException("writing object " + key + " failed: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public long size() {
+            return size;
+        }
+
+        @Override
+        public void complete() {
+            try {
+                channel.force(true);
+                channel.close();
+                syncDirectory(file.getParent());
+                completed = true;
+            } catch (IOException e) {
+                throw new StorageException("writing object " + key + " failed: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void close() {
+            if (completed) {
+                return;
+            }
+            closeQuietly(channel);
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                // An uncommitted object left behind is deleted at the next start.
+            }
         }
     }
 

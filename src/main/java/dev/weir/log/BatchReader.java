@@ -1,0 +1,183 @@
+package dev.weir.log;
+
+import dev.weir.metadata.BatchLocation;
+import dev.weir.metadata.PartitionKey;
+import dev.weir.storage.ObjectStore;
+import dev.weir.storage.StorageException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.function.IntFunction;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.MutableRecordBatch;
+import org.apache.kafka.common.record.internal.Records;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads indexed batches from the object store and checks them before anything is served. An index
+ * row of a WAL object is one batch whose offsets are written in on the way out; a row of a segment
+ * object is a chunk of consecutive batches that carry their final offsets already, so a read can
+ * start or stop at any batch boundary inside it (found by walking the batch headers). Thread-safe.
+ */
+final class BatchReader {
+    private static final Logger LOG = LoggerFactory.getLogger(BatchReader.class);
+    static final String SEGMENT_PREFIX = "segment/";
+    /** Base offset (8), length (4), leader epoch (4), magic (1), CRC (4), attributes (2), last offset delta (4). */
+    private static final int HEADER_PREFIX_BYTES = 27;
+    private static final int LAST_OFFSET_DELTA_POSITION = 23;
+
+    /** Bytes {@code [position, position + size)} of an index row, whole batches only. */
+    record Slice(BatchLocation row, long position, int size) {
+    }
+
+    private final ObjectStore store;
+
+    BatchReader(ObjectStore store) {
+        this.store = store;
+    }
+
+    static boolean isSegment(String objectKey) {
+        return objectKey.startsWith(SEGMENT_PREFIX);
+    }
+
+    /** The whole row, or for a segment chunk the part from the batch holding {@code offset}. */
+    Slice from(PartitionKey partition, BatchLocation row, long offset) {
+        if (!isSegment(row.objectKey()) || row.baseOffset() >= offset) {
+            return new Slice(row, row.position(), row.size());
+        }
+        long end = row.position() + row.size();
+        ByteBuffer header = ByteBuffer.allocate(HEADER_PREFIX_BYTES);
+        for (long position = row.position(); position < end; ) {
+            int size = readHeader(partition, row, position, end, header);
+            long lastOffset = header.getLong(0) + header.getInt(LAST_OFFSET_DELTA_POSITION);
+            if (lastOffset >= offset) {
+                return new Slice(row, position, (int) (end - position));
+            }
+            position += size;
+        }
+        throw corrupt(partition, row, "no batch holds offset " + offset);
+    }
+
+    /**
+     * The leading part of {@code slice} that fits in {@code roomBytes} in whole batches (with
+     * {@code atLeastOne}, the first batch even if it alone is larger); an empty slice when none fits.
+     */
+    Slice cut(PartitionKey partition, Slice slice, long roomBytes, boolean atLeastOne) {
+        if (slice.size() <= roomBytes) {
+            return slice;
+        }
+        if (!isSegment(slice.row().objectKey())) {
+            return atLeastOne ? slice : new Slice(slice.row(), slice.position(), 0);
+        }
+        long end = slice.position() + slice.size();
+        ByteBuffer header = ByteBuffer.allocate(HEADER_PREFIX_BYTES);
+        long taken = 0;
+        for (long position = slice.position(); position < end; ) {
+            int size = readHeader(partition, slice.row(), position, end, header);
+            if (taken + size > roomBytes) {
+                if (taken == 0 && atLeastOne) {
+                    taken = size;
+                }
+                break;
+            }
+            taken += size;
+            position += size;
+        }
+        return new Slice(slice.row(), slice.position(), (int) taken);
+    }
+
+    private int readHeader(PartitionKey partition, BatchLocation row, long position, long end, ByteBuffer header) {
+        if (end - position < HEADER_PREFIX_BYTES) {
+            throw corrupt(partition, row, "a batch header is cut off at position " + position);
+        }
+        store.readInto(row.objectKey(), position, header.clear());
+        int size = header.getInt(Long.BYTES) + Records.LOG_OVERHEAD;
+        if (size < HEADER_PREFIX_BYTES || size > end - position) {
+            throw corrupt(partition, row, "a batch at position " + position + " has the impossible size " + size);
+        }
+        return size;
+    }
+
+    /** Reads the slices into one buffer from {@code allocator}, checked and with their offsets written in. */
+    MemoryRecords read(PartitionKey partition, List<Slice> slices, int totalBytes, IntFunction<ByteBuffer> allocator) {
+        if (slices.isEmpty()) {
+            return MemoryRecords.EMPTY;
+        }
+        ByteBuffer out = allocator.apply(totalBytes);
+        int runStart = 0;
+        for (int i = 1; i <= slices.size(); i++) {
+            Slice first = slices.get(runStart);
+            Slice previous = slices.get(i - 1);
+            boolean runEnds = i == slices.size() || !slices.get(i).row().objectKey().equals(first.row().objectKey())
+                || slices.get(i).position() != previous.position() + previous.size();
+            if (runEnds) {
+                // Adjacent slices of one object are read with one call, straight into the response buffer.
+                int runBytes = (int) (previous.position() + previous.size() - first.position());
+                int runStartInOut = out.position();
+                store.readInto(first.row().objectKey(), first.position(), out.slice().limit(runBytes));
+                for (int j = runStart; j < i; j++) {
+                    Slice slice = slices.get(j);
+                    int at = runStartInOut + (int) (slice.position() - first.position());
+                    verify(partition, slice.row(), out.duplicate().position(at).limit(at + slice.size()).slice());
+                }
+                out.position(runStartInOut + runBytes);
+                runStart = i;
+            }
+        }
+        return MemoryRecords.readableRecords(out.flip());
+    }
+
+    /** Reads a whole index row, checked and with its offsets written in. */
+    ByteBuffer readRow(PartitionKey partition, BatchLocation row) {
+        ByteBuffer bytes = store.read(row.objectKey(), row.position(), row.size());
+        verify(partition, row, bytes.duplicate());
+        return bytes;
+    }
+
+    /**
+     * Checks bytes read for a row: a WAL batch against its index entry and CRC, then writes in its real
+     * offsets and the leader epoch; each batch of a segment chunk by CRC and by lying, in order, in the
+     * row's offset range.
+     */
+    static void verify(PartitionKey partition, BatchLocation row, ByteBuffer bytes) {
+        int expectedBytes = bytes.remaining();
+        long previousLast = row.baseOffset() - 1;
+        int seen = 0;
+        try {
+            for (MutableRecordBatch batch : MemoryRecords.readableRecords(bytes).batches()) {
+                if (!batch.isValid()) {
+                    throw corrupt(partition, row, "CRC mismatch");
+                }
+                if (isSegment(row.objectKey())) {
+                    if (batch.baseOffset() <= previousLast || batch.lastOffset() > row.lastOffset()) {
+                        throw corrupt(partition, row, "batch offsets " + batch.baseOffset() + ".." + batch.lastOffset()
+                            + " lie outside the index row or out of order");
+                    }
+                    previousLast = batch.lastOffset();
+                } else {
+                    if (batch.sizeInBytes() != row.size()
+                        || row.lastOffset() - row.baseOffset() != batch.lastOffset() - batch.baseOffset()) {
+                        throw corrupt(partition, row, "length or offset range differs from the index");
+                    }
+                    batch.setLastOffset(row.lastOffset());
+                    batch.setPartitionLeaderEpoch(Log.LEADER_EPOCH);
+                }
+                seen += batch.sizeInBytes();
+            }
+        } catch (StorageException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw corrupt(partition, row, "unreadable batch: " + e.getMessage());
+        }
+        if (seen != expectedBytes) {
+            throw corrupt(partition, row, "the batches cover " + seen + " of " + expectedBytes + " bytes");
+        }
+    }
+
+    static StorageException corrupt(PartitionKey partition, BatchLocation row, String why) {
+        String message = "Corrupt batch of " + partition + " at offset " + row.baseOffset() + " in object "
+            + row.objectKey() + " (position " + row.position() + "): " + why;
+        LOG.error(message);
+        return new StorageException(message);
+    }
+}

@@ -1,0 +1,24 @@
+package dev.weir.storage;
+
+import java.nio.ByteBuffer;
+
+/**
+ * A new object written in pieces, for objects too large to hold in memory at once (merged and
+ * compacted segments). Until {@link #complete} returns the object may be partial and nothing may
+ * refer to it; afterwards it is durable. Closing a writer that was not completed removes
+ * what was written. Not thread-safe: one thread writes one object.
+ */
+public interface ObjectWriter extends AutoCloseable {
+    /** Appends the buffer's remaining bytes. */
+    void write(ByteBuffer data);
+
+    /** Bytes written so far. */
+    long size();
+
+    /** Makes the object durable under its key. */
+    void complete();
+
+    /** Releases the writer; an object that was not completed is deleted. */
+    @Override
+    void close();
+}
