@@ -55,7 +55,10 @@ import org.sqlite.SQLiteConfig;
  * into it, restarts it on the same data directory and checks, after every restart, that every
  * acknowledged record is there exactly once at the offset it was acknowledged with, that offsets are
  * contiguous from 0, that nothing is duplicated or reordered, that everything readable before a crash
- * is still readable after it, and that no uncommitted WAL object survives recovery.
+ * is still readable after it, and that no uncommitted object survives recovery. The broker merges
+ * WAL objects into segments every few milliseconds and collects unreferenced objects almost at once,
+ * so kills also land in the middle of merging and garbage collection; while it is down, every object
+ * the metadata database commits must have its file.
  *
  * <p>The kill times come from a seeded {@link Random}; the seed is printed and can be replayed with
  * {@code -Dweir.crash.seed=<seed>}. The broker's output is in {@code target/broker-logs/}.
@@ -117,9 +120,10 @@ class CrashRecoveryTest {
         }
         Path logFile = Path.of("target", "broker-logs", "CrashRecoveryTest-" + seed + ".log").toAbsolutePath();
         System.out.println("Broker output goes to " + logFile);
-        broker = new BrokerProcess(dataDir, logFile);
+        broker = new BrokerProcess(dataDir, logFile, Map.of("log.merge.interval.ms", "20",
+            "log.segment.delete.delay.ms", "200", "log.merge.row.bytes", "16384"));
 
-        Set<String> walBeforeRestart = Set.of();
+        Set<String> orphansAtKill = Set.of();
         for (int round = 0; round < ROUNDS; round++) {
             long killAfterMs = 300 + random.nextInt(1201);
             broker.start(START_TIMEOUT);
@@ -131,7 +135,7 @@ class CrashRecoveryTest {
                     admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 1))).all().get(15, TimeUnit.SECONDS);
                 }
             } else {
-                checkWalRecovery(round, walBeforeRestart, startupLog);
+                checkRecovery(round, orphansAtKill, startupLog);
                 verifyLog("after restart " + round);
             }
 
@@ -141,11 +145,11 @@ class CrashRecoveryTest {
             assertThat(result.exitStatus).as("exit status of the broker after destroyForcibly (SIGKILL = 137)")
                 .isEqualTo(BrokerProcess.SIGKILL_EXIT);
             assertThat(result.acked).as("records acknowledged in round %d", round).isPositive();
-            walBeforeRestart = walObjects();
+            orphansAtKill = checkWhileDown(round);
         }
 
         broker.start(START_TIMEOUT);
-        checkWalRecovery(ROUNDS, walBeforeRestart, broker.logSinceStart());
+        checkRecovery(ROUNDS, orphansAtKill, broker.logSinceStart());
         verifyLog("after the last restart");
         // The broker still takes writes after all those crashes.
         try (KafkaProducer<String, String> producer = producer(broker.bootstrap())) {
@@ -157,6 +161,11 @@ class CrashRecoveryTest {
         verifyLog("after a final produce");
         int stopStatus = broker.stop();
         System.out.printf("Broker stopped with SIGTERM, exit status %d%n", stopStatus);
+        Set<String> files = objectFiles();
+        Set<String> committed = committedObjects();
+        assertThat(files).as("after a clean stop the object files are exactly the committed objects").isEqualTo(committed);
+        System.out.printf("After the clean stop: %d committed objects (%d segments), each with its file%n",
+            committed.size(), committed.stream().filter(key -> key.startsWith("segment/")).count());
 
         assertThat(callbackProblems).as("problems seen in send callbacks").isEmpty();
         assertThat(totalAcknowledged()).as("acknowledged records over %d rounds", ROUNDS).isGreaterThan(1000);
@@ -357,22 +366,23 @@ class CrashRecoveryTest {
         return Long.parseLong(value.substring(value.lastIndexOf("-s") + 2));
     }
 
-    private Path walDirectory() {
-        return dataDir.resolve("objects").resolve("wal");
+    /** The object keys ("wal/<id>", "segment/<id>") with a non-empty file (reserved WAL files are empty). */
+    private Set<String> objectFiles() throws IOException {
+        Set<String> keys = new TreeSet<>();
+        for (String directory : List.of("wal", "segment")) {
+            Path path = dataDir.resolve("objects").resolve(directory);
+            if (!Files.isDirectory(path)) {
+                continue;
+            }
+            try (Stream<Path> files = Files.list(path)) {
+                files.filter(file -> file.toFile().length() > 0)
+                    .forEach(file -> keys.add(directory + "/" + file.getFileName()));
+            }
+        }
+        return keys;
     }
 
-    /** The WAL object keys ("wal/<id>") on disk. */
-    private Set<String> walObjects() throws IOException {
-        Path directory = walDirectory();
-        if (!Files.isDirectory(directory)) {
-            return Set.of();
-        }
-        try (Stream<Path> files = Files.list(directory)) {
-            return files.map(file -> "wal/" + file.getFileName()).collect(Collectors.toCollection(TreeSet::new));
-        }
-    }
-
-    /** The WAL object keys the metadata database references, read with a read-only connection of our own. */
+    /** The object keys the metadata database commits, read with a read-only connection of our own. */
     private Set<String> committedObjects() throws SQLException {
         SQLiteConfig config = new SQLiteConfig();
         config.setReadOnly(true);
@@ -389,23 +399,29 @@ class CrashRecoveryTest {
     }
 
     /**
-     * Right after a restart (nothing produced yet): the WAL objects on disk are exactly the committed
-     * ones, so the orphans a crash left were deleted and no committed object was lost.
+     * While the broker is down after a kill: every committed object has its file (whatever the kill
+     * interrupted: a WAL commit, a merge's index switch, garbage collection). Returns the files nothing
+     * commits (a WAL object or segment written but never committed), which recovery must delete.
      */
-    private void checkWalRecovery(int round, Set<String> beforeRestart, String startupLog) throws Exception {
-        Set<String> onDisk = walObjects();
+    private Set<String> checkWhileDown(int round) throws Exception {
+        Set<String> files = objectFiles();
         Set<String> committed = committedObjects();
-        Set<String> orphansBefore = new TreeSet<>(beforeRestart);
-        orphansBefore.removeAll(committed);
-        Set<String> leftover = new TreeSet<>(onDisk);
-        leftover.removeAll(committed);
         Set<String> missing = new TreeSet<>(committed);
-        missing.removeAll(onDisk);
-        System.out.printf("Restart %d: %d WAL objects on disk after the kill, %d of them never committed; "
-                + "after recovery %d on disk, %d committed%n",
-            round, beforeRestart.size(), orphansBefore.size(), onDisk.size(), committed.size());
-        assertThat(leftover).as("uncommitted WAL objects left after restart %d", round).isEmpty();
-        assertThat(missing).as("committed WAL objects missing after restart %d", round).isEmpty();
-        startupLog.lines().filter(line -> line.contains("WAL")).forEach(line -> System.out.println("  broker: " + line));
+        missing.removeAll(files);
+        Set<String> orphans = new TreeSet<>(files);
+        orphans.removeAll(committed);
+        System.out.printf("Kill %d: %d object files, %d committed objects (%d segments), %d orphans%n", round,
+            files.size(), committed.size(), committed.stream().filter(key -> key.startsWith("segment/")).count(),
+            orphans.size());
+        assertThat(missing).as("committed objects without a file after kill %d", round).isEmpty();
+        return orphans;
+    }
+
+    /** Right after a restart: the orphans of the kill are gone (keys are never reused, so none can come back). */
+    private void checkRecovery(int round, Set<String> orphansAtKill, String startupLog) throws Exception {
+        Set<String> left = new TreeSet<>(orphansAtKill);
+        left.retainAll(objectFiles());
+        assertThat(left).as("uncommitted objects left after restart %d", round).isEmpty();
+        startupLog.lines().filter(line -> line.contains("never committed")).forEach(line -> System.out.println("  broker: " + line));
     }
 }
