@@ -68,6 +68,10 @@ class CrashRecoveryTest {
     private static final int ROUNDS = 5;
     private static final int PARTITIONS = 4;
     private static final String TOPIC = "crash-recovery";
+    /** A compacted topic (cleaned after every merge) and a topic held to a small retention.bytes. */
+    private static final String COMPACTED = "crash-compacted";
+    private static final String RETAINED = "crash-retained";
+    private static final int KEYS = 300;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
     /** Sends not yet completed at any moment, so the producer's buffer never fills while the broker is down. */
     private static final int MAX_OUTSTANDING = 4000;
@@ -80,6 +84,10 @@ class CrashRecoveryTest {
 
     /** Every acknowledged record: partition, then offset to value, filled from the send callbacks. */
     private final Map<Integer, ConcurrentSkipListMap<Long, String>> acknowledged = new HashMap<>();
+    /** Acknowledged records of the compacted topic: key, then offset to value. */
+    private final Map<String, ConcurrentSkipListMap<Long, String>> compactedAcks = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Acknowledged records of the retained topic (one partition): offset to value. */
+    private final ConcurrentSkipListMap<Long, String> retainedAcks = new ConcurrentSkipListMap<>();
     /** Anomalies seen in callbacks (an offset acknowledged twice with different values, a wrong partition). */
     private final ConcurrentLinkedQueue<String> callbackProblems = new ConcurrentLinkedQueue<>();
     /** The next sequence number of each partition's values; values are "r<round>-p<partition>-s<seq>". */
@@ -121,7 +129,7 @@ class CrashRecoveryTest {
         Path logFile = Path.of("target", "broker-logs", "CrashRecoveryTest-" + seed + ".log").toAbsolutePath();
         System.out.println("Broker output goes to " + logFile);
         broker = new BrokerProcess(dataDir, logFile, Map.of("log.merge.interval.ms", "20",
-            "log.segment.delete.delay.ms", "200", "log.merge.row.bytes", "16384"));
+            "log.segment.delete.delay.ms", "200", "log.merge.row.bytes", "16384", "log.retention.check.interval.ms", "100"));
 
         Set<String> orphansAtKill = Set.of();
         for (int round = 0; round < ROUNDS; round++) {
@@ -132,11 +140,16 @@ class CrashRecoveryTest {
                 round, broker.pid(), broker.port(), killAfterMs);
             if (round == 0) {
                 try (Admin admin = Admin.create(broker.clientProperties())) {
-                    admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 1))).all().get(15, TimeUnit.SECONDS);
+                    admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 1),
+                        new NewTopic(COMPACTED, 2, (short) 1).configs(Map.of("cleanup.policy", "compact",
+                            "min.cleanable.dirty.ratio", "0.01", "segment.bytes", "1048576")),
+                        new NewTopic(RETAINED, 1, (short) 1).configs(Map.of("retention.bytes", "200000"))))
+                        .all().get(15, TimeUnit.SECONDS);
                 }
             } else {
                 checkRecovery(round, orphansAtKill, startupLog);
                 verifyLog("after restart " + round);
+                verifyCompactedAndRetained("after restart " + round);
             }
 
             RoundResult result = produceAndKill(round, killAfterMs);
@@ -159,6 +172,9 @@ class CrashRecoveryTest {
             acknowledged.get(partition).put(offset, value);
         }
         verifyLog("after a final produce");
+        long compactedRead = verifyCompactedAndRetained("at the end");
+        long compactedAcked = compactedAcks.values().stream().mapToLong(Map::size).sum();
+        assertThat(compactedRead).as("compaction removed superseded records").isLessThan(compactedAcked);
         int stopStatus = broker.stop();
         System.out.printf("Broker stopped with SIGTERM, exit status %d%n", stopStatus);
         Set<String> files = objectFiles();
@@ -223,6 +239,12 @@ class CrashRecoveryTest {
                 } catch (InterruptedException e) {
                     return;
                 }
+                if (counter % 4 == 1 && window.tryAcquire()) {
+                    sendCompacted(producer, round, counter, window, senderErrors, stop);
+                }
+                if (counter % 4 == 3 && window.tryAcquire()) {
+                    sendRetained(producer, round, counter, window, senderErrors, stop);
+                }
                 int partition = (int) (counter++ % PARTITIONS);
                 String value = "r" + round + "-p" + partition + "-s" + nextSequence[partition]++;
                 try {
@@ -271,6 +293,132 @@ class CrashRecoveryTest {
         assertThat(sender.isAlive()).as("sender thread stopped").isFalse();
         assertThat(senderErrors).as("send() failures while the broker was up").isEmpty();
         return new RoundResult(acked.get(), failed.get(), exitStatus);
+    }
+
+    private void sendCompacted(KafkaProducer<String, String> producer, int round, long counter, Semaphore window,
+                               ConcurrentLinkedQueue<Throwable> senderErrors, AtomicBoolean stop) {
+        String key = "k" + (counter / 4) % KEYS;
+        String value = "r" + round + "-c" + counter;
+        try {
+            producer.send(new ProducerRecord<>(COMPACTED, key, value), (metadata, error) -> {
+                window.release();
+                if (error == null) {
+                    compactedAcks.computeIfAbsent(key, k -> new ConcurrentSkipListMap<>())
+                        .put(metadata.partition() * (1L << 40) + metadata.offset(), value);
+                }
+            });
+        } catch (RuntimeException e) {
+            window.release();
+            if (!stop.get() && broker.isAlive()) {
+                senderErrors.add(e);
+            }
+        }
+    }
+
+    private void sendRetained(KafkaProducer<String, String> producer, int round, long counter, Semaphore window,
+                              ConcurrentLinkedQueue<Throwable> senderErrors, AtomicBoolean stop) {
+        String value = "r" + round + "-t" + counter;
+        try {
+            producer.send(new ProducerRecord<>(RETAINED, 0, null, value), (metadata, error) -> {
+                window.release();
+                if (error == null) {
+                    retainedAcks.put(metadata.offset(), value);
+                }
+            });
+        } catch (RuntimeException e) {
+            window.release();
+            if (!stop.get() && broker.isAlive()) {
+                senderErrors.add(e);
+            }
+        }
+    }
+
+    /**
+     * The compacted topic: offsets only grow, and for every key the last record in the log is at or
+     * after the key's latest acknowledged record (and is that record when at its offset). The retained
+     * topic: offsets run without a gap from the log start, every acknowledged record from there on is
+     * present, and the newest acknowledged record is kept. Returns the compacted topic's record count.
+     */
+    private long verifyCompactedAndRetained(String when) throws Exception {
+        List<TopicPartition> partitions = List.of(new TopicPartition(COMPACTED, 0), new TopicPartition(COMPACTED, 1),
+            new TopicPartition(RETAINED, 0));
+        Map<TopicPartition, List<ConsumerRecord<String, String>>> read = new HashMap<>();
+        Map<TopicPartition, Long> beginning;
+        Properties properties = broker.clientProperties();
+        properties.put("auto.offset.reset", "none");
+        try (KafkaConsumer<String, String> consumer =
+                 new KafkaConsumer<>(properties, new StringDeserializer(), new StringDeserializer())) {
+            consumer.assign(partitions);
+            beginning = consumer.beginningOffsets(partitions, Duration.ofSeconds(15));
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(15));
+            consumer.seekToBeginning(partitions);
+            partitions.forEach(tp -> read.put(tp, new ArrayList<>()));
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                assertThat(System.nanoTime()).as("%s: reading the compacted and retained topics timed out", when)
+                    .isLessThan(deadline);
+                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
+                    TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+                    if (record.offset() < end.get(tp)) {
+                        read.get(tp).add(record);
+                    }
+                }
+            }
+        }
+        List<String> problems = new ArrayList<>();
+        Map<String, long[]> lastOfKey = new HashMap<>();
+        Map<String, String> lastValueOfKey = new HashMap<>();
+        long compactedRecords = 0;
+        for (int partition = 0; partition < 2; partition++) {
+            long previous = -1;
+            for (ConsumerRecord<String, String> record : read.get(new TopicPartition(COMPACTED, partition))) {
+                compactedRecords++;
+                if (record.offset() <= previous) {
+                    problems.add(COMPACTED + "-" + partition + ": offset " + record.offset() + " after " + previous);
+                }
+                previous = record.offset();
+                lastOfKey.put(record.key(), new long[] {partition, record.offset()});
+                lastValueOfKey.put(record.key(), record.value());
+            }
+        }
+        for (Map.Entry<String, ConcurrentSkipListMap<Long, String>> entry : compactedAcks.entrySet()) {
+            Map.Entry<Long, String> latest = entry.getValue().lastEntry();
+            long partition = latest.getKey() >> 40;
+            long offset = latest.getKey() & ((1L << 40) - 1);
+            long[] found = lastOfKey.get(entry.getKey());
+            if (found == null || found[0] != partition || found[1] < offset) {
+                problems.add(COMPACTED + ": key " + entry.getKey() + " acknowledged at " + partition + "/" + offset
+                    + " but the log's last record of it is " + (found == null ? "none" : found[0] + "/" + found[1]));
+            } else if (found[1] == offset && !lastValueOfKey.get(entry.getKey()).equals(latest.getValue())) {
+                problems.add(COMPACTED + ": key " + entry.getKey() + " at " + offset + " holds "
+                    + lastValueOfKey.get(entry.getKey()) + ", acknowledged " + latest.getValue());
+            }
+        }
+        TopicPartition retained = new TopicPartition(RETAINED, 0);
+        long start = beginning.get(retained);
+        List<ConsumerRecord<String, String>> log = read.get(retained);
+        for (int i = 0; i < log.size(); i++) {
+            if (log.get(i).offset() != start + i) {
+                problems.add(retained + ": record #" + i + " has offset " + log.get(i).offset() + " (start " + start + ")");
+                break;
+            }
+        }
+        for (Map.Entry<Long, String> acked : retainedAcks.tailMap(start).entrySet()) {
+            int index = (int) (acked.getKey() - start);
+            if (index >= log.size() || !log.get(index).value().equals(acked.getValue())) {
+                problems.add(retained + ": acknowledged " + acked.getValue() + " at " + acked.getKey() + " is missing");
+                break;
+            }
+        }
+        if (!retainedAcks.isEmpty() && retainedAcks.lastKey() < start) {
+            problems.add(retained + ": retention dropped the newest acknowledged record " + retainedAcks.lastKey());
+        }
+        System.out.printf("Verified %s: compacted topic %d records for %d keys (%d acknowledged); retained topic from"
+            + " offset %d, %d records; %d problems%n", when, compactedRecords, lastOfKey.size(),
+            compactedAcks.values().stream().mapToLong(Map::size).sum(), start, log.size(), problems.size());
+        problems.stream().limit(20).forEach(problem -> System.out.println("  PROBLEM " + problem));
+        assertThat(problems).as("compacted and retained topics %s (broker log %s)", when, broker.logFile()).isEmpty();
+        return compactedRecords;
     }
 
     /** Reads every partition from its start to its end offset and checks it against what was acknowledged. */
