@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * Compaction ({@code cleanup.policy=compact}), as Kafka's log cleaner does it. The merged segments
  * of a partition are cleanable up to the first segment holding a record newer than
  * {@code min.compaction.lag.ms} (WAL objects are never cleaned); the part from the clean offset on is
- * dirty. When the dirty share reaches {@code min.cleanable.dirty.ratio}, a map of the latest offset of
+ * dirty. When the dirty share reaches {@code min.cleanable.dirty.ratio} (or a dirty record is older
+ * than {@code max.compaction.lag.ms}), a map of the latest offset of
  * each key in the dirty part is built (bounded by {@code log.cleaner.dedupe.buffer.size}), and every
  * cleanable segment is rewritten keeping a record only if no later record has its key. Tombstones get
  * a delete horizon {@code delete.retention.ms} after the cleaning that first keeps them and are dropped
@@ -74,15 +75,18 @@ public final class Compactor {
         long cleanOffset = metadata.cleanOffset(partition);
         long cleanBytes = 0;
         long dirtyBytes = 0;
+        boolean overdue = false;
         for (BatchLocation row : cleanable) {
             if (row.lastOffset() < cleanOffset) {
                 cleanBytes += row.size();
             } else {
                 dirtyBytes += row.size();
+                // A dirty row whose newest record is older than max.compaction.lag.ms forces a cleaning.
+                overdue |= row.maxTimestamp() < nowMs - settings.maxCompactionLagMs();
             }
         }
         double dirtyRatio = (double) dirtyBytes / (cleanBytes + dirtyBytes);
-        if (dirtyBytes == 0 || dirtyRatio < settings.minCleanableDirtyRatio()) {
+        if (dirtyBytes == 0 || (dirtyRatio < settings.minCleanableDirtyRatio() && !overdue)) {
             return false;
         }
         Map<KeyDigest, Long> latest = new HashMap<>();

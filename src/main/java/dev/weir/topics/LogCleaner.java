@@ -66,6 +66,7 @@ public final class LogCleaner {
                 Double.parseDouble(topics.configs().value(TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, topic.configs())),
                 Long.parseLong(topics.configs().value(TopicConfig.DELETE_RETENTION_MS_CONFIG, topic.configs())),
                 Long.parseLong(topics.configs().value(TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, topic.configs())),
+                Long.parseLong(topics.configs().value(TopicConfig.MAX_COMPACTION_LAG_MS_CONFIG, topic.configs())),
                 Long.parseLong(topics.configs().value(TopicConfig.SEGMENT_BYTES_CONFIG, topic.configs())));
             for (int partition = 0; partition < topic.partitions(); partition++) {
                 if (topics.byId(topic.id()).isEmpty()) {

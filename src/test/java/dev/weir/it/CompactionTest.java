@@ -27,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * cleanup.policy=compact keeps the latest record per key at its original offset, keeps tombstones for
- * delete.retention.ms after the cleaning that first sees them, and honours min.compaction.lag.ms and
- * min.cleanable.dirty.ratio. Time moves by a hand-driven clock.
+ * delete.retention.ms after the cleaning that first sees them, and honours min.compaction.lag.ms,
+ * min.cleanable.dirty.ratio and max.compaction.lag.ms. Time moves by a hand-driven clock.
  */
 class CompactionTest {
     private static final int KEYS = 100;
@@ -155,9 +155,10 @@ class CompactionTest {
             broker.mergeNow();
             assertThat(readAll(broker, "lagged").size()).isEqualTo(KEYS + 30);
 
+            // max.compaction.lag.ms, set at runtime, forces the cleaning the ratio held back.
             ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, "lagged");
             admin.incrementalAlterConfigs(Map.of(resource, List.of(new AlterConfigOp(
-                new ConfigEntry("min.cleanable.dirty.ratio", "0.1"), AlterConfigOp.OpType.SET)))).all().get();
+                new ConfigEntry("max.compaction.lag.ms", "5400000"), AlterConfigOp.OpType.SET)))).all().get();
             broker.mergeNow();
             Map<String, String> latest = latest(readAll(broker, "lagged"));
             assertThat(latest).hasSize(KEYS);
