@@ -25,6 +25,8 @@ final class BatchReader {
     /** Base offset (8), length (4), leader epoch (4), magic (1), CRC (4), attributes (2), last offset delta (4). */
     private static final int HEADER_PREFIX_BYTES = 27;
     private static final int LAST_OFFSET_DELTA_POSITION = 23;
+    private static final int PARTITION_LEADER_EPOCH_POSITION = 12;
+    private static final int MAGIC_POSITION = 16;
 
     /** Bytes {@code [position, position + size)} of an index row, whole batches only. */
     record Slice(BatchLocation row, long position, int size) {
@@ -172,6 +174,20 @@ final class BatchReader {
         if (seen != expectedBytes) {
             throw corrupt(partition, row, "the batches cover " + seen + " of " + expectedBytes + " bytes");
         }
+    }
+
+    /**
+     * Checks a WAL batch's header (length, magic, offset range) against its index row and writes in
+     * its real base offset and the leader epoch, without the CRC check {@link #verify} adds.
+     */
+    static void patchWalHeader(PartitionKey partition, BatchLocation row, ByteBuffer batch) {
+        if (batch.remaining() < HEADER_PREFIX_BYTES || batch.getInt(Long.BYTES) + Records.LOG_OVERHEAD != row.size()
+            || batch.get(MAGIC_POSITION) != org.apache.kafka.common.record.internal.RecordBatch.MAGIC_VALUE_V2
+            || batch.getInt(LAST_OFFSET_DELTA_POSITION) != row.lastOffset() - row.baseOffset()) {
+            throw corrupt(partition, row, "the batch header differs from the index");
+        }
+        batch.putLong(0, row.baseOffset());
+        batch.putInt(PARTITION_LEADER_EPOCH_POSITION, Log.LEADER_EPOCH);
     }
 
     static StorageException corrupt(PartitionKey partition, BatchLocation row, String why) {

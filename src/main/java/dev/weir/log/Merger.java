@@ -163,7 +163,7 @@ public final class Merger {
     }
 
     /**
-     * Copies the rows' batches, checked and with offsets final, into new segments (through
+     * Copies the rows' batches, with offsets final, into new segments (through
      * {@code filter} when compacting, which may drop records and whole batches) and switches the index.
      * Returns the segments, or null if the range changed meanwhile (what was written is then deleted).
      */
@@ -173,18 +173,22 @@ public final class Merger {
         try {
             for (BatchLocation row : rows) {
                 throttle.acquire(row.size());
+                if (filter == null) {
+                    // Merging moves bytes as they are: segment rows object to object, WAL batches with
+                    // their offsets written in. Reads check every CRC, so the copy does not.
+                    if (BatchReader.isSegment(row.objectKey())) {
+                        builder.appendCopy(row);
+                    } else {
+                        builder.appendWal(partition, row);
+                    }
+                    continue;
+                }
                 ByteBuffer bytes = log.reader().readRow(partition, row);
-                boolean walBatch = !BatchReader.isSegment(row.objectKey());
                 int position = bytes.position();
                 for (MutableRecordBatch batch : MemoryRecords.readableRecords(bytes.duplicate()).batches()) {
                     int size = batch.sizeInBytes();
                     ByteBuffer batchBytes = bytes.duplicate().position(position).limit(position + size);
                     position += size;
-                    if (filter == null) {
-                        builder.append(batchBytes, batch.baseOffset(), batch.lastOffset(),
-                            walBatch ? row.maxTimestamp() : batch.maxTimestamp());
-                        continue;
-                    }
                     ByteBuffer kept = filtered(batchBytes, filter);
                     for (MutableRecordBatch keptBatch : MemoryRecords.readableRecords(kept.duplicate()).batches()) {
                         builder.append(kept, keptBatch.baseOffset(), keptBatch.lastOffset(), keptBatch.maxTimestamp());

@@ -49,7 +49,51 @@ final class SegmentBuilder {
 
     /** Appends one batch (its bytes, final offsets written in). */
     void append(ByteBuffer batch, long baseOffset, long lastOffset, long maxTimestamp) {
-        if (writer != null && position() + batch.remaining() > segmentBytes) {
+        place(batch.remaining(), baseOffset, lastOffset, maxTimestamp);
+        if (batch.remaining() > buffer.remaining()) {
+            flush();
+        }
+        if (batch.remaining() > buffer.capacity()) {
+            writer.write(batch.duplicate());
+        } else {
+            buffer.put(batch.duplicate());
+        }
+    }
+
+    /**
+     * Appends whole batches with final offsets (a row of another segment) copied object to object,
+     * not through this process.
+     */
+    void appendCopy(BatchLocation row) {
+        place(row.size(), row.baseOffset(), row.lastOffset(), row.maxTimestamp());
+        flush();
+        writer.writeFrom(row.objectKey(), row.position(), row.size());
+    }
+
+    /**
+     * Appends a WAL batch, read straight into the copy buffer, with its real base offset and the leader
+     * epoch written in (both lie outside the CRC, so it stays valid). Its header is checked against the
+     * index; the CRC was checked when it was produced and is checked again whenever it is read.
+     */
+    void appendWal(PartitionKey partition, BatchLocation row) {
+        if (row.size() > buffer.capacity()) {
+            ByteBuffer bytes = log.reader().readRow(partition, row);
+            append(bytes, row.baseOffset(), row.lastOffset(), row.maxTimestamp());
+            return;
+        }
+        place(row.size(), row.baseOffset(), row.lastOffset(), row.maxTimestamp());
+        if (row.size() > buffer.remaining()) {
+            flush();
+        }
+        ByteBuffer batch = buffer.slice(buffer.position(), row.size());
+        log.store().readInto(row.objectKey(), row.position(), batch);
+        BatchReader.patchWalHeader(partition, row, batch.flip());
+        buffer.position(buffer.position() + row.size());
+    }
+
+    /** Starts a new segment or row where needed and accounts for {@code size} bytes about to be written. */
+    private void place(int size, long baseOffset, long lastOffset, long maxTimestamp) {
+        if (writer != null && position() + size > segmentBytes) {
             finishSegment();
         }
         if (writer == null) {
@@ -60,7 +104,7 @@ final class SegmentBuilder {
         } else if (baseOffset <= segmentLast) {
             throw new IllegalStateException("batch at " + baseOffset + " does not follow offset " + segmentLast);
         }
-        if (rowSize > 0 && rowSize + batch.remaining() > rowBytes) {
+        if (rowSize > 0 && rowSize + size > rowBytes) {
             finishRow();
         }
         if (rowSize == 0) {
@@ -70,16 +114,8 @@ final class SegmentBuilder {
         }
         rowLast = lastOffset;
         rowMaxTimestamp = Math.max(rowMaxTimestamp, maxTimestamp);
-        rowSize += batch.remaining();
+        rowSize += size;
         segmentLast = lastOffset;
-        if (batch.remaining() > buffer.remaining()) {
-            flush();
-        }
-        if (batch.remaining() > buffer.capacity()) {
-            writer.write(batch.duplicate());
-        } else {
-            buffer.put(batch.duplicate());
-        }
     }
 
     private long position() {

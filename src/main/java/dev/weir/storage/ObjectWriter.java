@@ -12,6 +12,13 @@ public interface ObjectWriter extends AutoCloseable {
     /** Appends the buffer's remaining bytes. */
     void write(ByteBuffer data);
 
+    /**
+     * Appends {@code length} bytes of another object of the same store from {@code position}, without
+     * passing them through this process where the store can (the local store copies file to file in
+     * the kernel).
+     */
+    void writeFrom(String sourceKey, long position, long length);
+
     /** Bytes written so far. */
     long size();
 

@@ -91,7 +91,7 @@ public final class LocalObjectStore implements ObjectStore {
     }
 
     /** Writes through the page cache; completing fsyncs the file and then its directory. */
-    private static final class FileWriter implements ObjectWriter {
+    private final class FileWriter implements ObjectWriter {
         private final String key;
         private final Path file;
         private final FileChannel channel;
@@ -112,6 +112,26 @@ public final class LocalObjectStore implements ObjectStore {
                 }
             } catch (IOException e) {
                 throw new StorageException("writing object " + key + " failed: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void writeFrom(String sourceKey, long position, long length) {
+            try {
+                FileChannel source = channel(sourceKey);
+                long done = 0;
+                while (done < length) {
+                    long moved = source.transferTo(position + done, length - done, channel);
+                    if (moved <= 0 && position + done >= source.size()) {
+                        throw new StorageException("object " + sourceKey + " ends before byte " + (position + length));
+                    }
+                    done += moved;
+                }
+                size += length;
+            } catch (NoSuchFileException e) {
+                throw new StorageException("object " + sourceKey + " is missing", e);
+            } catch (IOException e) {
+                throw new StorageException("copying from " + sourceKey + " into " + key + " failed: " + e.getMessage(), e);
             }
         }
 
