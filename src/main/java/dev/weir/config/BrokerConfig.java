@@ -61,6 +61,7 @@ public final class BrokerConfig {
     public static final String WAL_MAX_INFLIGHT_OBJECTS = "wal.max.inflight.objects";
     public static final String FETCH_MAX_WAIT_MS_LIMIT = "fetch.max.wait.ms.limit";
     public static final String FETCH_BUFFER_POOL_BYTES = "fetch.buffer.pool.bytes";
+    public static final String FETCH_VERIFY_CRC = "fetch.verify.crc";
     public static final String TAIL_INDEX_MAX_BATCHES = "tail.index.max.batches";
 
     public static final ConfigDef DEFINITION = new ConfigDef()
@@ -163,6 +164,10 @@ public final class BrokerConfig {
         .define(FETCH_BUFFER_POOL_BYTES, Type.LONG, 128L * 1024 * 1024, Range.atLeast(0), Importance.LOW,
             "Idle direct memory kept for reuse by fetch responses (buffers in use are bounded by"
                 + " queued.max.request.bytes and the fetches in flight).")
+        .define(FETCH_VERIFY_CRC, Type.BOOLEAN, false, Importance.LOW,
+            "Check every batch's CRC before a fetch sends it (a corrupt batch then gets KAFKA_STORAGE_ERROR). Off:"
+                + " large batches go from file to socket without a copy (sendfile), as Kafka sends its log, and"
+                + " clients check the CRCs (check.crcs).")
         .define(FETCH_MAX_WAIT_MS_LIMIT, Type.INT, 30_000, Range.between(0, 600_000), Importance.LOW,
             "The longest a fetch is held for max.wait.ms, whatever the client asks.")
         .define(TAIL_INDEX_MAX_BATCHES, Type.INT, 1_000_000, Range.between(1024, 100_000_000), Importance.LOW,

@@ -2,6 +2,7 @@ package dev.weir.handler;
 
 import dev.weir.config.BrokerConfig;
 import dev.weir.log.ReadResult;
+import dev.weir.log.SendableRead;
 import dev.weir.metadata.PartitionKey;
 import dev.weir.metadata.PartitionOffsets;
 import dev.weir.protocol.Handler;
@@ -138,9 +139,19 @@ public final class FetchHandler implements Handler<FetchRequest> {
             response.setErrorCode(Errors.OFFSET_OUT_OF_RANGE.code()).setRecords(MemoryRecords.EMPTY);
             return 0;
         }
-        // Batches are read into pooled direct buffers that go back to the pool once the response is written.
-        ReadResult read = broker.log().read(key, fetchOffset, Math.max(0, limit), minOneBatch,
-            size -> scope.borrow(broker.fetchBuffers().acquire(size), broker.fetchBuffers()::release));
+        // Batches read into memory use pooled direct buffers that go back to the pool once the response is
+        // written; files sent from are closed then.
+        java.util.function.IntFunction<java.nio.ByteBuffer> buffers =
+            size -> scope.borrow(broker.fetchBuffers().acquire(size), broker.fetchBuffers()::release);
+        if (broker.config().getBoolean(BrokerConfig.FETCH_VERIFY_CRC)) {
+            ReadResult read = broker.log().read(key, fetchOffset, Math.max(0, limit), minOneBatch, buffers);
+            response.setErrorCode(Errors.NONE.code()).setRecords(read.records())
+                .setHighWatermark(read.highWatermark()).setLastStableOffset(read.highWatermark())
+                .setLogStartOffset(read.logStartOffset());
+            return read.records().sizeInBytes();
+        }
+        SendableRead read = broker.log().readForSending(key, fetchOffset, Math.max(0, limit), minOneBatch, buffers,
+            scope::closeAfterWrite);
         response.setErrorCode(Errors.NONE.code()).setRecords(read.records())
             .setHighWatermark(read.highWatermark()).setLastStableOffset(read.highWatermark())
             .setLogStartOffset(read.logStartOffset());

@@ -5,6 +5,7 @@ import dev.weir.metadata.PartitionKey;
 import dev.weir.storage.ObjectStore;
 import dev.weir.storage.StorageException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntFunction;
 import org.apache.kafka.common.record.internal.MemoryRecords;
@@ -23,10 +24,14 @@ final class BatchReader {
     private static final Logger LOG = LoggerFactory.getLogger(BatchReader.class);
     static final String SEGMENT_PREFIX = "segment/";
     /** Base offset (8), length (4), leader epoch (4), magic (1), CRC (4), attributes (2), last offset delta (4). */
-    private static final int HEADER_PREFIX_BYTES = 27;
+    static final int HEADER_PREFIX_BYTES = 27;
     private static final int LAST_OFFSET_DELTA_POSITION = 23;
     private static final int PARTITION_LEADER_EPOCH_POSITION = 12;
     private static final int MAGIC_POSITION = 16;
+    /** Base offset, length and leader epoch: the header bytes a WAL batch is sent with, rebuilt. */
+    private static final int PATCHED_HEADER_BYTES = 16;
+    /** WAL batches at least this large are sent from their file; smaller ones are cheaper to copy. */
+    static final int SEND_FROM_FILE_MIN_BYTES = 16 * 1024;
 
     /** Bytes {@code [position, position + size)} of an index row, whole batches only. */
     record Slice(BatchLocation row, long position, int size) {
@@ -127,6 +132,61 @@ final class BatchReader {
             }
         }
         return MemoryRecords.readableRecords(out.flip());
+    }
+
+    /**
+     * The slices as parts to send: segment ranges and WAL batches of at least
+     * {@value #SEND_FROM_FILE_MIN_BYTES} bytes as file ranges (a WAL batch behind its first
+     * {@value #PATCHED_HEADER_BYTES} header bytes, rebuilt with its real base offset and the leader
+     * epoch), everything else read, checked and patched. Falls back to reading everything when the
+     * store keeps no files.
+     */
+    SendableRecords readForSending(PartitionKey partition, List<Slice> slices, IntFunction<ByteBuffer> allocator,
+                                   java.util.function.Consumer<java.nio.channels.FileChannel> opened) {
+        List<SendableRecords.Part> parts = new ArrayList<>();
+        java.util.Map<String, java.nio.channels.FileChannel> files = new java.util.HashMap<>();
+        List<Slice> toRead = new ArrayList<>();
+        for (Slice slice : slices) {
+            boolean segment = isSegment(slice.row().objectKey());
+            java.nio.channels.FileChannel file = segment || slice.size() >= SEND_FROM_FILE_MIN_BYTES
+                ? files.computeIfAbsent(slice.row().objectKey(), key -> openChannel(key, opened)) : null;
+            if (file == null) {
+                toRead.add(slice);
+                continue;
+            }
+            readInto(partition, toRead, allocator, parts);
+            if (segment) {
+                parts.add(SendableRecords.Part.file(file, slice.position(), slice.size()));
+            } else {
+                ByteBuffer header = ByteBuffer.allocate(PATCHED_HEADER_BYTES);
+                header.putLong(slice.row().baseOffset()).putInt(slice.size() - Records.LOG_OVERHEAD)
+                    .putInt(Log.LEADER_EPOCH).flip();
+                parts.add(SendableRecords.Part.bytes(header));
+                parts.add(SendableRecords.Part.file(file, slice.position() + PATCHED_HEADER_BYTES,
+                    slice.size() - PATCHED_HEADER_BYTES));
+            }
+        }
+        readInto(partition, toRead, allocator, parts);
+        return new SendableRecords(parts);
+    }
+
+    private java.nio.channels.FileChannel openChannel(String key,
+                                                      java.util.function.Consumer<java.nio.channels.FileChannel> opened) {
+        java.nio.channels.FileChannel channel = store.openChannel(key).orElse(null);
+        if (channel != null) {
+            opened.accept(channel);
+        }
+        return channel;
+    }
+
+    private void readInto(PartitionKey partition, List<Slice> toRead, IntFunction<ByteBuffer> allocator,
+                          List<SendableRecords.Part> parts) {
+        if (toRead.isEmpty()) {
+            return;
+        }
+        int bytes = toRead.stream().mapToInt(Slice::size).sum();
+        parts.add(SendableRecords.Part.bytes(read(partition, toRead, bytes, allocator).buffer()));
+        toRead.clear();
     }
 
     /** Reads a whole index row, checked and with its offsets written in. */

@@ -181,8 +181,35 @@ public final class Log implements AutoCloseable {
         PartitionState state = state(partition);
         long highWatermark = state.highWatermark();
         long logStartOffset = state.logStartOffset();
+        List<BatchReader.Slice> chosen = choose(partition, state, highWatermark, offset, maxBytes, minOneBatch);
+        int bytes = chosen.stream().mapToInt(BatchReader.Slice::size).sum();
+        return new ReadResult(reader.read(partition, chosen, bytes, allocator), highWatermark, logStartOffset);
+    }
+
+    /**
+     * As {@link #read(PartitionKey, long, int, boolean, java.util.function.IntFunction)}, but for
+     * sending: where the store has files, segment ranges and large WAL batches (behind a header with
+     * their offsets written in; the rest of the header and the CRC are unchanged) stay in their files
+     * and are sent without copying, as Kafka sends its log. Their CRCs are checked by the client
+     * (check.crcs), not here. Small WAL batches are read, checked and patched as by {@code read}. Each
+     * file opened is handed to {@code opened}, which must close it once the response is written.
+     */
+    public SendableRead readForSending(PartitionKey partition, long offset, int maxBytes, boolean minOneBatch,
+                                       java.util.function.IntFunction<ByteBuffer> allocator,
+                                       java.util.function.Consumer<java.nio.channels.FileChannel> opened) {
+        PartitionState state = state(partition);
+        long highWatermark = state.highWatermark();
+        long logStartOffset = state.logStartOffset();
+        List<BatchReader.Slice> chosen = choose(partition, state, highWatermark, offset, maxBytes, minOneBatch);
+        return new SendableRead(reader.readForSending(partition, chosen, allocator, opened), highWatermark,
+            logStartOffset);
+    }
+
+    /** The slices to read: whole batches from {@code offset}, within {@code maxBytes}. */
+    private List<BatchReader.Slice> choose(PartitionKey partition, PartitionState state, long highWatermark, long offset,
+                                           int maxBytes, boolean minOneBatch) {
         if (offset >= highWatermark) {
-            return new ReadResult(MemoryRecords.EMPTY, highWatermark, logStartOffset);
+            return List.of();
         }
         int batchLimit = Math.max(1, Math.min(MAX_BATCHES_PER_READ, maxBytes / 64 + 1));
         List<BatchLocation> located = state.tailFrom(offset, batchLimit);
@@ -205,7 +232,7 @@ public final class Log implements AutoCloseable {
                 break;
             }
         }
-        return new ReadResult(reader.read(partition, chosen, (int) bytes, allocator), highWatermark, logStartOffset);
+        return chosen;
     }
 
     /** The first record with timestamp at or after {@code timestamp}, if any. */

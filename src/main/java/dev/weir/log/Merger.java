@@ -114,7 +114,11 @@ public final class Merger {
         return written;
     }
 
-    /** The first {@value #RUN_LENGTH} neighbours of one size class whose sizes add up to at most the limit. */
+    /**
+     * The first {@value #RUN_LENGTH} neighbours of one size class whose sizes add up to at most the
+     * limit. Segments of an eighth of the limit or more are left as they are: they hold few index rows
+     * already, and merging them again would rewrite most of the log once more.
+     */
     static List<SegmentRecord> mergeableRun(List<SegmentRecord> segments, long segmentBytes) {
         for (int start = 0; start + RUN_LENGTH <= segments.size(); start++) {
             List<SegmentRecord> run = segments.subList(start, start + RUN_LENGTH);
@@ -122,7 +126,7 @@ public final class Merger {
             long total = 0;
             boolean sameClass = true;
             for (SegmentRecord segment : run) {
-                sameClass &= sizeClass(segment.size()) == sizeClass;
+                sameClass &= sizeClass(segment.size()) == sizeClass && segment.size() < segmentBytes / 8;
                 total += segment.size();
             }
             if (sameClass && total <= segmentBytes) {

@@ -76,9 +76,19 @@ final class SegmentBuilder {
      * index; the CRC was checked when it was produced and is checked again whenever it is read.
      */
     void appendWal(PartitionKey partition, BatchLocation row) {
-        if (row.size() > buffer.capacity()) {
-            ByteBuffer bytes = log.reader().readRow(partition, row);
-            append(bytes, row.baseOffset(), row.lastOffset(), row.maxTimestamp());
+        if (row.size() >= BatchReader.SEND_FROM_FILE_MIN_BYTES || row.size() > buffer.capacity()) {
+            // A large batch: its header through the buffer, the rest object to object.
+            place(row.size(), row.baseOffset(), row.lastOffset(), row.maxTimestamp());
+            ByteBuffer header = ByteBuffer.allocate(BatchReader.HEADER_PREFIX_BYTES);
+            log.store().readInto(row.objectKey(), row.position(), header);
+            BatchReader.patchWalHeader(partition, row, header.flip());
+            if (header.remaining() > buffer.remaining()) {
+                flush();
+            }
+            buffer.put(header);
+            flush();
+            writer.writeFrom(row.objectKey(), row.position() + BatchReader.HEADER_PREFIX_BYTES,
+                row.size() - BatchReader.HEADER_PREFIX_BYTES);
             return;
         }
         place(row.size(), row.baseOffset(), row.lastOffset(), row.maxTimestamp());

@@ -102,9 +102,9 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             nextToWrite++;
             if (next != NO_RESPONSE) {
                 FrameProcessor.Response answer = (FrameProcessor.Response) next;
-                ByteBuf out = Unpooled.wrappedBuffer(answer.buffers());
-                // Borrowed buffers go back only once the bytes have left (or can no longer leave).
-                ctx.write(out).addListener(written -> answer.afterWrite().run());
+                // Borrowed buffers and files go back only once the bytes have left (or can no longer leave):
+                // writes complete in order, so the last one's completion covers them all.
+                write(ctx, answer.parts()).addListener(written -> answer.afterWrite().run());
                 wrote = true;
             }
         }
@@ -112,6 +112,39 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             ctx.flush();
         }
         updateAutoRead(ctx);
+    }
+
+    /** Writes runs of buffers as one composite buffer and file ranges as file regions (sendfile). */
+    private static io.netty.channel.ChannelFuture write(ChannelHandlerContext ctx, java.util.List<ResponsePart> parts) {
+        io.netty.channel.ChannelFuture last = null;
+        java.util.List<java.nio.ByteBuffer> run = new java.util.ArrayList<>();
+        for (ResponsePart part : parts) {
+            if (part instanceof ResponsePart.Bytes bytes) {
+                run.add(bytes.buffer());
+            } else if (part instanceof ResponsePart.FileRange range) {
+                if (!run.isEmpty()) {
+                    ctx.write(Unpooled.wrappedBuffer(run.toArray(java.nio.ByteBuffer[]::new)));
+                    run.clear();
+                }
+                last = ctx.write(new BorrowedFileRegion(range.channel(), range.position(), range.count()));
+            }
+        }
+        if (!run.isEmpty() || last == null) {
+            last = ctx.write(Unpooled.wrappedBuffer(run.toArray(java.nio.ByteBuffer[]::new)));
+        }
+        return last;
+    }
+
+    /** A file region whose channel belongs to the response, which closes it after the write. */
+    private static final class BorrowedFileRegion extends io.netty.channel.DefaultFileRegion {
+        BorrowedFileRegion(java.nio.channels.FileChannel channel, long position, long count) {
+            super(channel, position, count);
+        }
+
+        @Override
+        protected void deallocate() {
+            // Not closed here: several regions may share the channel.
+        }
     }
 
     private static void afterWrite(Object result) {

@@ -5,16 +5,16 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Turns one request frame (its bytes after the 4-byte size) into the response frame (the buffers
- * to write in order, size prefix included), or into no response (a produce with acks=0). Called on the connection's event-loop thread, in arrival order;
+ * Turns one request frame (its bytes after the 4-byte size) into the response frame (the parts to
+ * write in order, size prefix included), or into no response (a produce with acks=0). Called on the connection's event-loop thread, in arrival order;
  * must not block. A frame that cannot be understood throws (or completes with)
  * {@link CloseConnectionException}, which closes that one connection.
  */
 public interface FrameProcessor {
     CompletableFuture<Response> process(ByteBuffer frame, Connection connection);
 
-    /** A response's buffers, and what to run once they are written (or will never be). */
-    record Response(ByteBuffer[] buffers, Runnable afterWrite) {
+    /** A response's parts, and what to run once they are written (or will never be). */
+    record Response(java.util.List<ResponsePart> parts, Runnable afterWrite) {
     }
 
     /** What the processor may know of the connection. */

@@ -5,18 +5,20 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.List;
+import dev.weir.net.ResponsePart;
 import org.apache.kafka.common.network.Send;
 import org.apache.kafka.common.network.TransferableChannel;
 
 /**
- * Turns a kafka-clients {@link Send} into the list of buffers it is made of, without copying: record
- * batches in a response stay in the buffers they were read into, so a fetch answer is not copied
- * into one big array before the network layer writes it. Not thread-safe; one per response.
+ * Turns a kafka-clients {@link Send} into the list of parts it is made of, without copying: record
+ * batches in a response stay in the buffers they were read into, and file ranges stay in their files
+ * (the network layer sends them with sendfile), so a fetch answer is not copied into one big array
+ * before it is written. Not thread-safe; one per response.
  */
 final class BufferCollector implements TransferableChannel {
-    private final List<ByteBuffer> buffers = new ArrayList<>();
+    private final List<ResponsePart> parts = new ArrayList<>();
 
-    static ByteBuffer[] collect(Send send) {
+    static List<ResponsePart> collect(Send send) {
         BufferCollector collector = new BufferCollector();
         try {
             while (!send.completed()) {
@@ -25,7 +27,7 @@ final class BufferCollector implements TransferableChannel {
         } catch (IOException e) {
             throw new IllegalStateException("collecting response buffers cannot fail", e);
         }
-        return collector.buffers.toArray(ByteBuffer[]::new);
+        return List.copyOf(collector.parts);
     }
 
     @Override
@@ -46,7 +48,7 @@ final class BufferCollector implements TransferableChannel {
     public int write(ByteBuffer source) {
         int remaining = source.remaining();
         if (remaining > 0) {
-            buffers.add(source.slice());
+            parts.add(new ResponsePart.Bytes(source.slice()));
             source.position(source.limit());
         }
         return remaining;
@@ -59,7 +61,10 @@ final class BufferCollector implements TransferableChannel {
 
     @Override
     public long transferFrom(FileChannel fileChannel, long position, long count) {
-        throw new UnsupportedOperationException("responses are built from memory, not files");
+        if (count > 0) {
+            parts.add(new ResponsePart.FileRange(fileChannel, position, count));
+        }
+        return count;
     }
 
     @Override
@@ -69,6 +74,6 @@ final class BufferCollector implements TransferableChannel {
 
     @Override
     public void close() {
-        buffers.clear();
+        parts.clear();
     }
 }

@@ -38,6 +38,17 @@ public final class RequestScope {
         return buffer;
     }
 
+    /** Registers something the response uses (a file it sends from); it is closed once the response is written. */
+    public synchronized void closeAfterWrite(AutoCloseable resource) {
+        afterWrite.add(() -> {
+            try {
+                resource.close();
+            } catch (Exception e) {
+                org.slf4j.LoggerFactory.getLogger(RequestScope.class).warn("Closing {} after a response failed", resource, e);
+            }
+        });
+    }
+
     /** Gives back every borrowed buffer: the response was written, or will never be. */
     synchronized void releaseAll() {
         afterWrite.forEach(Runnable::run);

@@ -37,6 +37,15 @@ public interface ObjectStore extends AutoCloseable {
     /** Fills {@code target}'s remaining bytes from {@code position}; fails if the object is shorter. */
     void readInto(String key, long position, ByteBuffer target);
 
+    /**
+     * A read channel of its own on the object, for sending ranges of it without copying them through
+     * the process; the caller closes it. Empty when the store keeps no files (objects are then read
+     * with {@link #readInto}).
+     */
+    default java.util.Optional<java.nio.channels.FileChannel> openChannel(String key) {
+        return java.util.Optional.empty();
+    }
+
     /** Keys of every object whose key starts with the prefix. */
     List<String> list(String prefix);
 

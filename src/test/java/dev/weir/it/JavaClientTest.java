@@ -115,6 +115,40 @@ class JavaClientTest {
         }
     }
 
+    /**
+     * Large batches are sent from their WAL file behind a rebuilt header with their real base offset,
+     * then merged file to file into a segment and sent from there: the consumer's CRC check
+     * (check.crcs, on by default) passes and every record has its offset, read from the start and
+     * from the middle of a batch.
+     */
+    @Test
+    void largeBatchesAreSentFromTheirFilesWithTheirOffsetsWrittenIn() throws Exception {
+        String topic = "large-batches";
+        admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+        String padding = "p".repeat(1000);
+        try (KafkaProducer<String, String> producer = Clients.producer(broker.clientProperties(),
+            Map.of("acks", "all", "linger.ms", "1000", "batch.size", "131072"))) {
+            for (int batch = 0; batch < 3; batch++) {
+                for (int i = 0; i < 60; i++) {
+                    producer.send(new ProducerRecord<>(topic, 0, "k", (batch * 60 + i) + padding));
+                }
+                producer.flush();
+            }
+        }
+        TopicPartition partition = new TopicPartition(topic, 0);
+        for (int pass = 0; pass < 2; pass++) {
+            for (long from : new long[] {0, 75}) {
+                List<ConsumerRecord<String, String>> records = readAll(partition, from, (int) (180 - from));
+                assertThat(records).hasSize((int) (180 - from));
+                for (ConsumerRecord<String, String> record : records) {
+                    assertThat(record.value()).isEqualTo(record.offset() + padding);
+                }
+            }
+            // The second pass reads the batches merged into a segment, copied there file to file.
+            broker.mergeNow();
+        }
+    }
+
     @Test
     void consumerWaitsForDataWithLongPolling() throws Exception {
         String topic = "long-poll";

@@ -256,6 +256,17 @@ public final class LocalObjectStore implements ObjectStore {
         }
     }
 
+    @Override
+    public java.util.Optional<FileChannel> openChannel(String key) {
+        try {
+            return java.util.Optional.of(FileChannel.open(path(key), StandardOpenOption.READ));
+        } catch (NoSuchFileException e) {
+            throw new StorageException("object " + key + " is missing", e);
+        } catch (IOException e) {
+            throw new StorageException("opening object " + key + " failed: " + e.getMessage(), e);
+        }
+    }
+
     private FileChannel channel(String key) throws IOException {
         FileChannel channel = open.get(key);
         if (channel != null && channel.isOpen()) {

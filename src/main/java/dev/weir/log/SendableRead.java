@@ -1,0 +1,5 @@
+package dev.weir.log;
+
+/** Batches of a partition ready to send, and the partition's offsets at read time. */
+public record SendableRead(SendableRecords records, long highWatermark, long logStartOffset) {
+}
