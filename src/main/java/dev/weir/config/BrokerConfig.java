@@ -36,6 +36,7 @@ public final class BrokerConfig {
     public static final String LOG_SEGMENT_DELETE_DELAY_MS = "log.segment.delete.delay.ms";
     public static final String LOG_MERGE_INTERVAL_MS = "log.merge.interval.ms";
     public static final String LOG_MERGE_ROW_BYTES = "log.merge.row.bytes";
+    public static final String LOG_MERGE_MIN_AGE_MS = "log.merge.min.age.ms";
     public static final String LOG_CLEANER_IO_MAX_BYTES_PER_SECOND = "log.cleaner.io.max.bytes.per.second";
     public static final String LOG_CLEANER_IO_BUFFER_SIZE = "log.cleaner.io.buffer.size";
     public static final String LOG_CLEANER_DEDUPE_BUFFER_SIZE = "log.cleaner.dedupe.buffer.size";
@@ -105,7 +106,11 @@ public final class BrokerConfig {
             "How long an object nothing refers to is kept before it is deleted, so reads in flight finish.")
         .define(LOG_MERGE_INTERVAL_MS, Type.LONG, 10_000L, Range.atLeast(1), Importance.MEDIUM,
             "How often committed WAL objects are merged into per-partition segment objects (and small neighbouring"
-                + " segments into larger ones). WAL objects are kept for about this plus log.segment.delete.delay.ms.")
+                + " segments into larger ones). WAL objects are kept for about log.merge.min.age.ms plus this plus"
+                + " log.segment.delete.delay.ms.")
+        .define(LOG_MERGE_MIN_AGE_MS, Type.LONG, 60_000L, Range.atLeast(0), Importance.MEDIUM,
+            "WAL objects are merged once they are this old: until then tail consumers read them where they were"
+                + " written, and data that short retention drops soon is never rewritten.")
         .define(LOG_MERGE_ROW_BYTES, Type.INT, 1024 * 1024, Range.between(4096, 64 * 1024 * 1024), Importance.LOW,
             "A merged segment gets one index row per this many bytes of batches; a read starting inside a row walks"
                 + " the batch headers before it.")

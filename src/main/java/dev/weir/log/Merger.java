@@ -56,9 +56,13 @@ public final class Merger {
         this.buffer = ByteBuffer.allocateDirect(bufferBytes);
     }
 
-    /** One pass over every committed WAL object; {@code segmentBytes} gives each partition's limit. Returns segments written. */
-    public int mergeOnce(ToLongFunction<PartitionKey> segmentBytes) {
-        Optional<String> newest = metadata.newestObject(WalWriter.PREFIX);
+    /**
+     * One pass over the WAL objects committed at least {@code minAgeMs} ago (WAL objects are committed
+     * in key order, so they are a prefix); {@code segmentBytes} gives each partition's limit. Returns
+     * the segments written.
+     */
+    public int mergeOnce(ToLongFunction<PartitionKey> segmentBytes, long minAgeMs) {
+        Optional<String> newest = metadata.newestObject(WalWriter.PREFIX, clock.millis() - minAgeMs);
         if (newest.isEmpty()) {
             return 0;
         }

@@ -61,8 +61,8 @@ public interface MetadataStore extends AutoCloseable {
     /** Forgets an object about to be deleted; false (and nothing forgotten) if a batch refers to it. */
     boolean forgetObject(String objectKey);
 
-    /** The largest key of a committed object whose key starts with {@code prefix}. */
-    Optional<String> newestObject(String prefix);
+    /** The largest key of a committed object whose key starts with {@code prefix}, committed at or before {@code createdByMs}. */
+    Optional<String> newestObject(String prefix, long createdByMs);
 
     /** Partitions with index rows in objects whose keys lie between the two keys (inclusive). */
     List<PartitionKey> partitionsWithBatchesIn(String fromKey, String toKey);

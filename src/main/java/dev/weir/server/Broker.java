@@ -119,7 +119,7 @@ public final class Broker implements AutoCloseable {
             config.getInt(BrokerConfig.LOG_CLEANER_IO_BUFFER_SIZE));
         Compactor compactor = new Compactor(log, merger, clock, config.getLong(BrokerConfig.LOG_CLEANER_DEDUPE_BUFFER_SIZE));
         logCleaner = new LogCleaner(topics, log, merger, compactor, clock,
-            config.getLong(BrokerConfig.LOG_SEGMENT_DELETE_DELAY_MS));
+            config.getLong(BrokerConfig.LOG_SEGMENT_DELETE_DELAY_MS), config.getLong(BrokerConfig.LOG_MERGE_MIN_AGE_MS));
         logCleaner.schedule(cleaner, config.getLong(BrokerConfig.LOG_RETENTION_CHECK_INTERVAL_MS),
             config.getLong(BrokerConfig.LOG_MERGE_INTERVAL_MS));
 

@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The log's background work, all on one thread so that it never takes more than one core: merging
- * WAL objects into segments every {@code log.merge.interval.ms}, followed by compaction of the topics
+ * WAL objects older than {@code log.merge.min.age.ms} into segments every {@code log.merge.interval.ms}, followed by compaction of the topics
  * whose cleanup.policy includes compact; enforcing each topic's
  * {@code retention.ms} and {@code retention.bytes} (topic value, else the broker's, else Kafka's
  * default) on topics whose cleanup.policy includes delete every {@code log.retention.check.interval.ms};
@@ -30,14 +30,17 @@ public final class LogCleaner {
     private final Compactor compactor;
     private final Clock clock;
     private final long deleteDelayMs;
+    private final long mergeMinAgeMs;
 
-    public LogCleaner(TopicService topics, Log log, Merger merger, Compactor compactor, Clock clock, long deleteDelayMs) {
+    public LogCleaner(TopicService topics, Log log, Merger merger, Compactor compactor, Clock clock, long deleteDelayMs,
+                      long mergeMinAgeMs) {
         this.topics = topics;
         this.log = log;
         this.merger = merger;
         this.compactor = compactor;
         this.clock = clock;
         this.deleteDelayMs = deleteDelayMs;
+        this.mergeMinAgeMs = mergeMinAgeMs;
     }
 
     public void schedule(ScheduledExecutorService executor, long retentionIntervalMs, long mergeIntervalMs) {
@@ -57,7 +60,7 @@ public final class LogCleaner {
 
     /** One merging pass, compaction of the topics whose cleanup.policy includes compact, then garbage collection. */
     public void mergeOnce() {
-        merger.mergeOnce(this::segmentBytes);
+        merger.mergeOnce(this::segmentBytes, mergeMinAgeMs);
         for (Topic topic : topics.all()) {
             if (!topics.configs().value(TopicConfig.CLEANUP_POLICY_CONFIG, topic.configs()).contains("compact")) {
                 continue;

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CompactionTest {
     private static final int KEYS = 100;
-    private static final Map<String, String> SETTINGS = Map.of("log.merge.interval.ms", "3600000",
+    private static final Map<String, String> SETTINGS = Map.of("log.merge.interval.ms", "3600000", "log.merge.min.age.ms", "0",
         "log.retention.check.interval.ms", "3600000", "log.merge.row.bytes", "8192");
 
     @TempDir

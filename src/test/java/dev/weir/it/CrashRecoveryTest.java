@@ -128,7 +128,7 @@ class CrashRecoveryTest {
         }
         Path logFile = Path.of("target", "broker-logs", "CrashRecoveryTest-" + seed + ".log").toAbsolutePath();
         System.out.println("Broker output goes to " + logFile);
-        broker = new BrokerProcess(dataDir, logFile, Map.of("log.merge.interval.ms", "20",
+        broker = new BrokerProcess(dataDir, logFile, Map.of("log.merge.interval.ms", "20", "log.merge.min.age.ms", "0",
             "log.segment.delete.delay.ms", "200", "log.merge.row.bytes", "16384", "log.retention.check.interval.ms", "100"));
 
         Set<String> orphansAtKill = Set.of();

@@ -72,7 +72,7 @@ class MergeTest {
     @Test
     void objectsAndRowsStayBoundedAndReadersNeverSeeAGap() throws Exception {
         MutableClock clock = new MutableClock(System.currentTimeMillis());
-        Map<String, String> settings = Map.of("log.merge.interval.ms", "3600000", "log.retention.check.interval.ms",
+        Map<String, String> settings = Map.of("log.merge.interval.ms", "3600000", "log.merge.min.age.ms", "0", "log.retention.check.interval.ms",
             "3600000", "log.merge.row.bytes", "65536");
         List<Counts> beforeMerge = new ArrayList<>();
         List<Counts> afterMerge = new ArrayList<>();
@@ -152,6 +152,20 @@ class MergeTest {
                     assertThat(seen.get(p).get(offset)).isEqualTo(value(p, offset));
                 }
             }
+        }
+    }
+
+    @Test
+    void walObjectsYoungerThanTheMinimumAgeAreNotMerged() throws Exception {
+        MutableClock clock = new MutableClock(System.currentTimeMillis());
+        try (TestBroker broker = new TestBroker(dataDir, Map.of("log.merge.interval.ms", "3600000"), clock);
+             KafkaProducer<String, String> producer = Clients.producer(broker.clientProperties(), Map.of())) {
+            producer.send(new ProducerRecord<>("young", 0, "k", "v")).get();
+            broker.mergeNow();
+            assertThat(counts().segmentObjects()).as("log.merge.min.age.ms (60 s) has not passed").isZero();
+            clock.advance(Duration.ofSeconds(61));
+            broker.mergeNow();
+            assertThat(counts().segmentObjects()).isEqualTo(1);
         }
     }
 

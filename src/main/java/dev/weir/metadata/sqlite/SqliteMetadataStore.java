@@ -560,12 +560,13 @@ public final class SqliteMetadataStore implements MetadataStore {
     }
 
     @Override
-    public Optional<String> newestObject(String prefix) {
+    public Optional<String> newestObject(String prefix, long createdByMs) {
         return read(connection -> {
             try (PreparedStatement select = connection.prepareStatement(
-                "SELECT MAX(object_key) FROM objects WHERE object_key >= ? AND object_key < ?")) {
+                "SELECT MAX(object_key) FROM objects WHERE object_key >= ? AND object_key < ? AND created_ms <= ?")) {
                 select.setString(1, prefix);
                 select.setString(2, prefix + Character.MAX_VALUE);
+                select.setLong(3, createdByMs);
                 try (ResultSet rows = select.executeQuery()) {
                     return rows.next() ? Optional.ofNullable(rows.getString(1)) : Optional.empty();
                 }

@@ -117,8 +117,8 @@ public final class LocalObjectStore implements ObjectStore {
 
         @Override
         public void writeFrom(String sourceKey, long position, long length) {
-            try {
-                FileChannel source = channel(sourceKey);
+            // A channel of its own: a shared one may be closed by the cache's eviction mid-copy.
+            try (FileChannel source = FileChannel.open(path(sourceKey), StandardOpenOption.READ)) {
                 long done = 0;
                 while (done < length) {
                     long moved = source.transferTo(position + done, length - done, channel);
@@ -241,18 +241,26 @@ public final class LocalObjectStore implements ObjectStore {
     public void readInto(String key, long position, ByteBuffer target) {
         int start = target.position();
         long end = position + target.remaining();
-        try {
-            FileChannel channel = channel(key);
-            while (target.hasRemaining()) {
-                int read = channel.read(target, position + target.position() - start);
-                if (read < 0) {
-                    throw new StorageException("object " + key + " ends before byte " + end);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                FileChannel channel = channel(key);
+                while (target.hasRemaining()) {
+                    int read = channel.read(target, position + target.position() - start);
+                    if (read < 0) {
+                        throw new StorageException("object " + key + " ends before byte " + end);
+                    }
                 }
+                return;
+            } catch (java.nio.channels.ClosedChannelException e) {
+                // Another thread evicted the shared channel from the cache meanwhile: open it again.
+                if (attempt == 3 || Thread.currentThread().isInterrupted()) {
+                    throw new StorageException("reading object " + key + " failed: its channel was closed", e);
+                }
+            } catch (NoSuchFileException e) {
+                throw new StorageException("object " + key + " is missing", e);
+            } catch (IOException e) {
+                throw new StorageException("reading object " + key + " failed: " + e.getMessage(), e);
             }
-        } catch (NoSuchFileException e) {
-            throw new StorageException("object " + key + " is missing", e);
-        } catch (IOException e) {
-            throw new StorageException("reading object " + key + " failed: " + e.getMessage(), e);
         }
     }
 
