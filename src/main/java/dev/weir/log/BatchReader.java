@@ -5,8 +5,12 @@ import dev.weir.metadata.PartitionKey;
 import dev.weir.storage.ObjectStore;
 import dev.weir.storage.StorageException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.IntFunction;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
@@ -142,13 +146,13 @@ final class BatchReader {
      * store keeps no files.
      */
     SendableRecords readForSending(PartitionKey partition, List<Slice> slices, IntFunction<ByteBuffer> allocator,
-                                   java.util.function.Consumer<java.nio.channels.FileChannel> opened) {
+                                   Consumer<FileChannel> opened) {
         List<SendableRecords.Part> parts = new ArrayList<>();
-        java.util.Map<String, java.nio.channels.FileChannel> files = new java.util.HashMap<>();
+        Map<String, FileChannel> files = new HashMap<>();
         List<Slice> toRead = new ArrayList<>();
         for (Slice slice : slices) {
             boolean segment = isSegment(slice.row().objectKey());
-            java.nio.channels.FileChannel file = segment || slice.size() >= SEND_FROM_FILE_MIN_BYTES
+            FileChannel file = segment || slice.size() >= SEND_FROM_FILE_MIN_BYTES
                 ? files.computeIfAbsent(slice.row().objectKey(), key -> openChannel(key, opened)) : null;
             if (file == null) {
                 toRead.add(slice);
@@ -170,9 +174,9 @@ final class BatchReader {
         return new SendableRecords(parts);
     }
 
-    private java.nio.channels.FileChannel openChannel(String key,
-                                                      java.util.function.Consumer<java.nio.channels.FileChannel> opened) {
-        java.nio.channels.FileChannel channel = store.openChannel(key).orElse(null);
+    private FileChannel openChannel(String key,
+                                                      Consumer<FileChannel> opened) {
+        FileChannel channel = store.openChannel(key).orElse(null);
         if (channel != null) {
             opened.accept(channel);
         }

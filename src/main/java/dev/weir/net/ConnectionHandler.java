@@ -1,14 +1,18 @@
 package dev.weir.net;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.DefaultFileRegion;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -115,9 +119,9 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** Writes runs of buffers as one composite buffer and file ranges as file regions (sendfile). */
-    private static io.netty.channel.ChannelFuture write(ChannelHandlerContext ctx, java.util.List<ResponsePart> parts) {
-        io.netty.channel.ChannelFuture last = null;
-        java.util.List<java.nio.ByteBuffer> run = new java.util.ArrayList<>();
+    private static ChannelFuture write(ChannelHandlerContext ctx, List<ResponsePart> parts) {
+        ChannelFuture last = null;
+        List<java.nio.ByteBuffer> run = new ArrayList<>();
         for (ResponsePart part : parts) {
             if (part instanceof ResponsePart.Bytes bytes) {
                 run.add(bytes.buffer());
@@ -136,8 +140,8 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** A file region whose channel belongs to the response, which closes it after the write. */
-    private static final class BorrowedFileRegion extends io.netty.channel.DefaultFileRegion {
-        BorrowedFileRegion(java.nio.channels.FileChannel channel, long position, long count) {
+    private static final class BorrowedFileRegion extends DefaultFileRegion {
+        BorrowedFileRegion(FileChannel channel, long position, long count) {
             super(channel, position, count);
         }
 
