@@ -73,8 +73,15 @@ final class WalWriter implements AutoCloseable {
     private final java.util.concurrent.Semaphore writeSlots;
     private final AtomicLong inFlightObjects = new AtomicLong();
     private static final int RESERVE_AHEAD = 16;
-    /** Object ids below this have their files reserved; only the sealing thread touches it. */
+    /**
+     * Files are reserved ahead of use on a thread of their own, so sealing never waits for the directory
+     * sync. Ids below {@code reservedUpTo} are reserved; {@code inFlightReservation} (if any) reserves up
+     * to {@code requestedUpTo}. Only the sealing thread touches these three.
+     */
     private long reservedUpTo;
+    private long requestedUpTo;
+    private java.util.concurrent.CompletableFuture<Long> inFlightReservation;
+    private final java.util.concurrent.ExecutorService reserver;
     private final java.util.concurrent.BlockingQueue<Sealed> toCommit = new java.util.concurrent.LinkedBlockingQueue<>();
     private static final Sealed END = new Sealed(null, List.of(), List.of(), 0, null, null);
 
@@ -93,6 +100,13 @@ final class WalWriter implements AutoCloseable {
             Thread writer = new Thread(runnable, "weir-wal-write-" + writerCount.incrementAndGet());
             writer.setDaemon(true);
             return writer;
+        });
+        this.reservedUpTo = firstObjectId;
+        this.requestedUpTo = firstObjectId;
+        this.reserver = java.util.concurrent.Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "weir-wal-reserve");
+            thread.setDaemon(true);
+            return thread;
         });
         this.sealer = new Thread(this::seal, "weir-wal-seal");
         this.sealer.setDaemon(true);
@@ -236,21 +250,40 @@ final class WalWriter implements AutoCloseable {
         return taken;
     }
 
+    /**
+     * Creates the next files ahead, with one directory sync for many, so each object's write syncs only
+     * its data. Waits only when object {@code id} is in a reservation still running (the two would race
+     * for the file); an id never reserved is created by its write.
+     */
+    private void reserveAhead(long id) {
+        if (inFlightReservation != null
+            && (inFlightReservation.isDone() || (id >= reservedUpTo && id < requestedUpTo))) {
+            reservedUpTo = Math.max(reservedUpTo, inFlightReservation.join());
+            inFlightReservation = null;
+        }
+        if (inFlightReservation == null && requestedUpTo - id <= RESERVE_AHEAD / 2) {
+            long from = Math.max(requestedUpTo, id + 1);
+            long to = from + RESERVE_AHEAD;
+            requestedUpTo = to;
+            inFlightReservation = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                List<String> keys = new ArrayList<>();
+                for (long next = from; next < to; next++) {
+                    keys.add(objectKey(next));
+                }
+                try {
+                    store.reserve(keys);
+                    return to;
+                } catch (StorageException e) {
+                    LOG.warn("Reserving WAL objects failed; objects are created as they are written", e);
+                    return from;
+                }
+            }, reserver);
+        }
+    }
+
     private Sealed build(List<Pending> batches) {
         long id = nextObjectId.getAndIncrement();
-        if (id >= reservedUpTo) {
-            // Create the next files ahead with one directory sync, so each object's write syncs only its data.
-            List<String> keys = new ArrayList<>();
-            for (long next = id; next < id + RESERVE_AHEAD; next++) {
-                keys.add(objectKey(next));
-            }
-            try {
-                store.reserve(keys);
-                reservedUpTo = id + RESERVE_AHEAD;
-            } catch (StorageException e) {
-                LOG.warn("Reserving WAL objects failed; objects are created as they are written", e);
-            }
-        }
+        reserveAhead(id);
         String key = objectKey(id);
         int size = HEADER_BYTES;
         for (Pending item : batches) {
@@ -323,5 +356,6 @@ final class WalWriter implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         writers.shutdown();
+        reserver.shutdown();
     }
 }
