@@ -7,6 +7,8 @@ import dev.weir.log.Merger;
 import dev.weir.log.UnknownPartitionException;
 import dev.weir.metadata.PartitionKey;
 import java.time.Clock;
+import java.util.List;
+import java.util.function.Consumer;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.config.TopicConfig;
@@ -61,26 +63,14 @@ public final class LogCleaner {
     /** One merging pass, compaction of the topics whose cleanup.policy includes compact, then garbage collection. */
     public void mergeOnce() {
         merger.mergeOnce(this::segmentBytes, mergeMinAgeMs);
-        for (Topic topic : topics.all()) {
-            if (!topics.configs().value(TopicConfig.CLEANUP_POLICY_CONFIG, topic.configs()).contains("compact")) {
-                continue;
-            }
+        for (Topic topic : topicsWithPolicy("compact")) {
             CompactionSettings settings = new CompactionSettings(
-                Double.parseDouble(topics.configs().value(TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, topic.configs())),
-                Long.parseLong(topics.configs().value(TopicConfig.DELETE_RETENTION_MS_CONFIG, topic.configs())),
-                Long.parseLong(topics.configs().value(TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, topic.configs())),
-                Long.parseLong(topics.configs().value(TopicConfig.MAX_COMPACTION_LAG_MS_CONFIG, topic.configs())),
-                Long.parseLong(topics.configs().value(TopicConfig.SEGMENT_BYTES_CONFIG, topic.configs())));
-            for (int partition = 0; partition < topic.partitions(); partition++) {
-                if (topics.byId(topic.id()).isEmpty()) {
-                    break;
-                }
-                try {
-                    compactor.maybeCompact(topic.partition(partition), settings);
-                } catch (UnknownPartitionException deletedMeanwhile) {
-                    break;
-                }
-            }
+                Double.parseDouble(config(topic, TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG)),
+                Long.parseLong(config(topic, TopicConfig.DELETE_RETENTION_MS_CONFIG)),
+                Long.parseLong(config(topic, TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG)),
+                Long.parseLong(config(topic, TopicConfig.MAX_COMPACTION_LAG_MS_CONFIG)),
+                Long.parseLong(config(topic, TopicConfig.SEGMENT_BYTES_CONFIG)));
+            forEachPartition(topic, partition -> compactor.maybeCompact(partition, settings));
         }
         log.collectGarbage(clock.millis(), deleteDelayMs);
     }
@@ -88,33 +78,42 @@ public final class LogCleaner {
     private long segmentBytes(PartitionKey partition) {
         Topic topic = topics.byId(partition.topicId()).orElseThrow(
             () -> new UnknownPartitionException("Unknown partition " + partition));
-        return Long.parseLong(topics.configs().value(TopicConfig.SEGMENT_BYTES_CONFIG, topic.configs()));
+        return Long.parseLong(config(topic, TopicConfig.SEGMENT_BYTES_CONFIG));
     }
 
     /** One retention pass over every topic, then garbage collection. */
     public void enforceRetentionOnce() {
         long nowMs = clock.millis();
-        for (Topic topic : topics.all()) {
-            String policy = topics.configs().value(TopicConfig.CLEANUP_POLICY_CONFIG, topic.configs());
-            if (!policy.contains("delete")) {
-                continue;
-            }
-            long retentionMs = Long.parseLong(topics.configs().value(TopicConfig.RETENTION_MS_CONFIG, topic.configs()));
-            long retentionBytes = Long.parseLong(topics.configs().value(TopicConfig.RETENTION_BYTES_CONFIG, topic.configs()));
-            if (retentionMs < 0 && retentionBytes < 0) {
-                continue;
-            }
-            for (int partition = 0; partition < topic.partitions(); partition++) {
-                if (topics.byId(topic.id()).isEmpty()) {
-                    break;
-                }
-                try {
-                    log.enforceRetention(topic.partition(partition), retentionMs, retentionBytes, nowMs);
-                } catch (UnknownPartitionException deletedMeanwhile) {
-                    break;
-                }
+        for (Topic topic : topicsWithPolicy("delete")) {
+            long retentionMs = Long.parseLong(config(topic, TopicConfig.RETENTION_MS_CONFIG));
+            long retentionBytes = Long.parseLong(config(topic, TopicConfig.RETENTION_BYTES_CONFIG));
+            if (retentionMs >= 0 || retentionBytes >= 0) {
+                forEachPartition(topic, partition -> log.enforceRetention(partition, retentionMs, retentionBytes, nowMs));
             }
         }
         log.collectGarbage(nowMs, deleteDelayMs);
+    }
+
+    private String config(Topic topic, String name) {
+        return topics.configs().value(name, topic.configs());
+    }
+
+    private List<Topic> topicsWithPolicy(String policy) {
+        return topics.all().stream().filter(topic -> config(topic, TopicConfig.CLEANUP_POLICY_CONFIG).contains(policy))
+            .toList();
+    }
+
+    /** Runs the work on each partition of the topic, stopping if the topic is deleted meanwhile. */
+    private void forEachPartition(Topic topic, Consumer<PartitionKey> work) {
+        for (int partition = 0; partition < topic.partitions(); partition++) {
+            if (topics.byId(topic.id()).isEmpty()) {
+                return;
+            }
+            try {
+                work.accept(topic.partition(partition));
+            } catch (UnknownPartitionException deletedMeanwhile) {
+                return;
+            }
+        }
     }
 }
