@@ -653,11 +653,12 @@ public final class SqliteMetadataStore implements MetadataStore {
                     return;
                 }
             }
-            for (String key : replacedSegments) {
-                try (PreparedStatement delete = writer.prepareStatement("DELETE FROM segments WHERE object_key = ?")) {
+            try (PreparedStatement delete = writer.prepareStatement("DELETE FROM segments WHERE object_key = ?")) {
+                for (String key : replacedSegments) {
                     delete.setString(1, key);
-                    delete.executeUpdate();
+                    delete.addBatch();
                 }
+                delete.executeBatch();
             }
             for (NewSegment added : segments) {
                 insertSegment(added);
