@@ -58,9 +58,10 @@ public final class Log implements AutoCloseable {
         this.clock = clock;
         this.settings = settings;
         this.timer = timer;
-        long firstObjectId = recover(WalWriter.PREFIX, "WAL objects (never acknowledged)");
+        Set<String> committed = metadata.committedObjectKeys();
+        long firstObjectId = recover(committed, WalWriter.PREFIX, "WAL objects (never acknowledged)");
         this.nextSegmentId = new java.util.concurrent.atomic.AtomicLong(
-            recover(BatchReader.SEGMENT_PREFIX, "segment objects (merging or compaction was cut off)"));
+            recover(committed, BatchReader.SEGMENT_PREFIX, "segment objects (merging or compaction was cut off)"));
         this.reader = new BatchReader(store);
         metadata.partitionOffsets().forEach((key, offsets) -> partitions.put(key,
             new PartitionState(offsets.logStartOffset(), offsets.nextOffset())));
@@ -73,8 +74,7 @@ public final class Log implements AutoCloseable {
      * two: a WAL object never acknowledged, or a segment whose index switch never happened); returns
      * the next free id under that prefix.
      */
-    private long recover(String prefix, String what) {
-        Set<String> committed = metadata.committedObjectKeys();
+    private long recover(Set<String> committed, String prefix, String what) {
         long maxId = -1;
         int deleted = 0;
         for (String key : store.list(prefix)) {
