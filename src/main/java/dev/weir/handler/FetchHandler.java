@@ -1,7 +1,6 @@
 package dev.weir.handler;
 
 import dev.weir.config.BrokerConfig;
-import dev.weir.log.ReadResult;
 import dev.weir.log.SendableRead;
 import dev.weir.metadata.PartitionKey;
 import dev.weir.metadata.PartitionOffsets;
@@ -143,15 +142,8 @@ public final class FetchHandler implements Handler<FetchRequest> {
         // written; files sent from are closed then.
         java.util.function.IntFunction<java.nio.ByteBuffer> buffers =
             size -> scope.borrow(broker.fetchBuffers().acquire(size), broker.fetchBuffers()::release);
-        if (broker.config().getBoolean(BrokerConfig.FETCH_VERIFY_CRC)) {
-            ReadResult read = broker.log().read(key, fetchOffset, Math.max(0, limit), minOneBatch, buffers);
-            response.setErrorCode(Errors.NONE.code()).setRecords(read.records())
-                .setHighWatermark(read.highWatermark()).setLastStableOffset(read.highWatermark())
-                .setLogStartOffset(read.logStartOffset());
-            return read.records().sizeInBytes();
-        }
-        SendableRead read = broker.log().readForSending(key, fetchOffset, Math.max(0, limit), minOneBatch, buffers,
-            scope::closeAfterWrite);
+        SendableRead read = broker.log().readForSending(key, fetchOffset, Math.max(0, limit), minOneBatch,
+            broker.config().getBoolean(BrokerConfig.FETCH_VERIFY_CRC), buffers, scope::closeAfterWrite);
         response.setErrorCode(Errors.NONE.code()).setRecords(read.records())
             .setHighWatermark(read.highWatermark()).setLastStableOffset(read.highWatermark())
             .setLogStartOffset(read.logStartOffset());

@@ -142,17 +142,17 @@ final class BatchReader {
      * The slices as parts to send: segment ranges and WAL batches of at least
      * {@value #SEND_FROM_FILE_MIN_BYTES} bytes as file ranges (a WAL batch behind its first
      * {@value #PATCHED_HEADER_BYTES} header bytes, rebuilt with its real base offset and the leader
-     * epoch), everything else read, checked and patched. Falls back to reading everything when the
-     * store keeps no files.
+     * epoch), everything else read, checked and patched. Everything is read when {@code checkEveryBatch}
+     * is set or the store keeps no files.
      */
-    SendableRecords readForSending(PartitionKey partition, List<Slice> slices, IntFunction<ByteBuffer> allocator,
-                                   Consumer<FileChannel> opened) {
+    SendableRecords readForSending(PartitionKey partition, List<Slice> slices, boolean checkEveryBatch,
+                                   IntFunction<ByteBuffer> allocator, Consumer<FileChannel> opened) {
         List<SendableRecords.Part> parts = new ArrayList<>();
         Map<String, FileChannel> files = new HashMap<>();
         List<Slice> toRead = new ArrayList<>();
         for (Slice slice : slices) {
             boolean segment = isSegment(slice.row().objectKey());
-            FileChannel file = segment || slice.size() >= SEND_FROM_FILE_MIN_BYTES
+            FileChannel file = !checkEveryBatch && (segment || slice.size() >= SEND_FROM_FILE_MIN_BYTES)
                 ? files.computeIfAbsent(slice.row().objectKey(), key -> openChannel(key, opened)) : null;
             if (file == null) {
                 toRead.add(slice);
