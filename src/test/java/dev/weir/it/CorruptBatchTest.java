@@ -4,18 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.weir.testing.Clients;
+import dev.weir.testing.DataDirectory;
 import dev.weir.testing.RawKafkaClient;
 import dev.weir.testing.TestBroker;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -47,17 +44,10 @@ class CorruptBatchTest {
             }
             producer.flush();
         }
-        Path object;
-        try (Stream<Path> files = Files.list(dataDir.resolve("objects/wal"))) {
-            object = files.filter(file -> file.toFile().length() > 0).findFirst().orElseThrow();
-        }
-        try (FileChannel channel = FileChannel.open(object, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ByteBuffer one = ByteBuffer.allocate(1);
-            long position = channel.size() - 500;
-            channel.read(one, position);
-            one.put(0, (byte) (one.get(0) ^ 0x5a)).rewind();
-            channel.write(one, position);
-        }
+        String object = DataDirectory.objectFiles(dataDir).stream().filter(key -> key.startsWith("wal/")).findFirst()
+            .orElseThrow();
+        Path file = dataDir.resolve("objects").resolve(object);
+        DataDirectory.damageByte(file, Files.size(file) - 500);
     }
 
     @Test

@@ -5,13 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import dev.weir.testing.BrokerProcess;
+import dev.weir.testing.DataDirectory;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,7 +28,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -48,7 +44,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
-import org.sqlite.SQLiteConfig;
 
 /**
  * Kills a broker running in its own JVM with SIGKILL while an idempotent producer (acks=all) streams
@@ -514,36 +509,12 @@ class CrashRecoveryTest {
         return Long.parseLong(value.substring(value.lastIndexOf("-s") + 2));
     }
 
-    /** The object keys ("wal/<id>", "segment/<id>") with a non-empty file (reserved WAL files are empty). */
     private Set<String> objectFiles() throws IOException {
-        Set<String> keys = new TreeSet<>();
-        for (String directory : List.of("wal", "segment")) {
-            Path path = dataDir.resolve("objects").resolve(directory);
-            if (!Files.isDirectory(path)) {
-                continue;
-            }
-            try (Stream<Path> files = Files.list(path)) {
-                files.filter(file -> file.toFile().length() > 0)
-                    .forEach(file -> keys.add(directory + "/" + file.getFileName()));
-            }
-        }
-        return keys;
+        return DataDirectory.objectFiles(dataDir);
     }
 
-    /** The object keys the metadata database commits, read with a read-only connection of our own. */
     private Set<String> committedObjects() throws SQLException {
-        SQLiteConfig config = new SQLiteConfig();
-        config.setReadOnly(true);
-        config.setBusyTimeout(10_000);
-        Set<String> keys = new TreeSet<>();
-        try (Connection connection = config.createConnection("jdbc:sqlite:" + dataDir.resolve("metadata.db"));
-             Statement statement = connection.createStatement();
-             ResultSet rows = statement.executeQuery("SELECT object_key FROM objects")) {
-            while (rows.next()) {
-                keys.add(rows.getString(1));
-            }
-        }
-        return keys;
+        return DataDirectory.committedObjects(dataDir);
     }
 
     /**

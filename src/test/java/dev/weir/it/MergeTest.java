@@ -3,20 +3,16 @@ package dev.weir.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weir.testing.Clients;
+import dev.weir.testing.DataDirectory;
 import dev.weir.testing.MutableClock;
 import dev.weir.testing.TestBroker;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -45,24 +41,9 @@ class MergeTest {
     }
 
     private Counts counts() throws Exception {
-        long rows;
-        try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve("metadata.db"));
-             Statement statement = connection.createStatement();
-             ResultSet result = statement.executeQuery("SELECT COUNT(*) FROM batches")) {
-            result.next();
-            rows = result.getLong(1);
-        }
-        return new Counts(files("wal"), files("segment"), rows);
-    }
-
-    private long files(String directory) throws Exception {
-        Path path = dataDir.resolve("objects").resolve(directory);
-        if (!Files.isDirectory(path)) {
-            return 0;
-        }
-        try (Stream<Path> files = Files.list(path)) {
-            return files.filter(file -> !directory.equals("wal") || file.toFile().length() > 0).count();
-        }
+        Set<String> files = DataDirectory.objectFiles(dataDir);
+        return new Counts(files.stream().filter(key -> key.startsWith("wal/")).count(),
+            files.stream().filter(key -> key.startsWith("segment/")).count(), DataDirectory.indexRows(dataDir));
     }
 
     private static String value(int partition, long offset) {

@@ -8,6 +8,7 @@ import dev.weir.metadata.PartitionKey;
 import dev.weir.metadata.TopicRecord;
 import dev.weir.metadata.sqlite.SqliteMetadataStore;
 import dev.weir.storage.StorageException;
+import dev.weir.testing.DataDirectory;
 import dev.weir.storage.local.LocalObjectStore;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -152,13 +153,7 @@ class LogTest {
         try (Stream<Path> files = Files.list(dir.resolve("objects/wal"))) {
             object = files.findFirst().orElseThrow();
         }
-        try (FileChannel channel = FileChannel.open(object, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
-            ByteBuffer one = ByteBuffer.allocate(1);
-            long position = channel.size() - 3;
-            channel.read(one, position);
-            one.put(0, (byte) (one.get(0) ^ 0x5a)).rewind();
-            channel.write(one, position);
-        }
+        DataDirectory.damageByte(object, Files.size(object) - 3);
         assertThatThrownBy(() -> log.read(partition, 0, 1 << 20, true))
             .isInstanceOf(StorageException.class).hasMessageContaining("Corrupt batch");
     }

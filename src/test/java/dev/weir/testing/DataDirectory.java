@@ -1,0 +1,79 @@
+package dev.weir.testing;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.sqlite.SQLiteConfig;
+
+/** What a broker's data directory holds, read from outside: object files, and rows of its database. */
+public final class DataDirectory {
+    private DataDirectory() {
+    }
+
+    /** Keys ("wal/&lt;id&gt;", "segment/&lt;id&gt;") of object files with content; WAL files reserved ahead are empty. */
+    public static Set<String> objectFiles(Path dataDir) throws IOException {
+        Set<String> keys = new TreeSet<>();
+        for (String directory : List.of("wal", "segment")) {
+            Path path = dataDir.resolve("objects").resolve(directory);
+            if (!Files.isDirectory(path)) {
+                continue;
+            }
+            try (Stream<Path> files = Files.list(path)) {
+                files.filter(file -> file.toFile().length() > 0)
+                    .forEach(file -> keys.add(directory + "/" + file.getFileName()));
+            }
+        }
+        return keys;
+    }
+
+    /** Keys of the objects the metadata database commits, read with a read-only connection of our own. */
+    public static Set<String> committedObjects(Path dataDir) throws SQLException {
+        Set<String> keys = new TreeSet<>();
+        try (Connection connection = readOnly(dataDir);
+             Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT object_key FROM objects")) {
+            while (rows.next()) {
+                keys.add(rows.getString(1));
+            }
+        }
+        return keys;
+    }
+
+    /** Rows of the batch index. */
+    public static long indexRows(Path dataDir) throws SQLException {
+        try (Connection connection = readOnly(dataDir);
+             Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT COUNT(*) FROM batches")) {
+            rows.next();
+            return rows.getLong(1);
+        }
+    }
+
+    private static Connection readOnly(Path dataDir) throws SQLException {
+        SQLiteConfig config = new SQLiteConfig();
+        config.setReadOnly(true);
+        config.setBusyTimeout(10_000);
+        return config.createConnection("jdbc:sqlite:" + dataDir.resolve("metadata.db"));
+    }
+
+    /** Flips bits of the byte at {@code position} of a file, as damage on disk would. */
+    public static void damageByte(Path file, long position) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer one = ByteBuffer.allocate(1);
+            channel.read(one, position);
+            one.put(0, (byte) (one.get(0) ^ 0x5a)).rewind();
+            channel.write(one, position);
+        }
+    }
+}
