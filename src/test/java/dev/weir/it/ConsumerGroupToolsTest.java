@@ -1,5 +1,9 @@
 package dev.weir.it;
 
+import static dev.weir.testing.ToolRunner.CONSOLE_CONSUMER;
+import static dev.weir.testing.ToolRunner.CONSOLE_PRODUCER;
+import static dev.weir.testing.ToolRunner.CONSUMER_GROUP_COMMAND;
+import static dev.weir.testing.ToolRunner.TOPIC_COMMAND;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weir.testing.Clients;
@@ -29,10 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ConsumerGroupToolsTest {
-    private static final String TOPICS = "org.apache.kafka.tools.TopicCommand";
-    private static final String PRODUCER = "org.apache.kafka.tools.ConsoleProducer";
-    private static final String CONSUMER = "org.apache.kafka.tools.consumer.ConsoleConsumer";
-    private static final String GROUPS = "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand";
 
     @TempDir
     static Path dataDir;
@@ -52,14 +52,6 @@ class ConsumerGroupToolsTest {
         broker.close();
     }
 
-    private static ToolRunner.Result run(String mainClass, String... args) throws Exception {
-        return tools.run(mainClass, (String) null, args);
-    }
-
-    private static ToolRunner.Result runWithInput(String mainClass, String stdin, String... args) throws Exception {
-        return tools.run(mainClass, stdin, args);
-    }
-
     private static ToolRunner.Result ok(ToolRunner.Result result) {
         assertThat(result.exitCode()).as(result.describe()).isZero();
         return result;
@@ -68,11 +60,12 @@ class ConsumerGroupToolsTest {
     @Test
     @Order(1)
     void seedFlowPrintsTheThreeLinesFromTheBeginning() throws Exception {
-        ok(run(TOPICS, "--bootstrap-server", broker.bootstrap(), "--create", "--partitions", "3",
+        ok(tools.run(TOPIC_COMMAND, "--bootstrap-server", broker.bootstrap(), "--create", "--partitions", "3",
             "--topic", "test1"));
-        ok(runWithInput(PRODUCER, "first line\nsecond line\nthird line\n", "--bootstrap-server", broker.bootstrap(),
+        ok(tools.runWithInput(CONSOLE_PRODUCER, "first line\nsecond line\nthird line\n",
+            "--bootstrap-server", broker.bootstrap(),
             "--topic", "test1"));
-        ToolRunner.Result consumed = ok(run(CONSUMER, "--bootstrap-server", broker.bootstrap(),
+        ToolRunner.Result consumed = ok(tools.run(CONSOLE_CONSUMER, "--bootstrap-server", broker.bootstrap(),
             "--topic", "test1", "--from-beginning", "--max-messages", "3"));
         assertThat(consumed.stdout().lines().toList()).as(consumed.describe())
             .containsExactlyInAnyOrder("first line", "second line", "third line");
@@ -81,7 +74,8 @@ class ConsumerGroupToolsTest {
     @Test
     @Order(2)
     void consumerGroupsDescribeShowsOffsetsAndLag() throws Exception {
-        ok(runWithInput(PRODUCER, "a\nb\nc\nd\ne\n", "--bootstrap-server", broker.bootstrap(), "--topic", "test1"));
+        ok(tools.runWithInput(CONSOLE_PRODUCER, "a\nb\nc\nd\ne\n",
+            "--bootstrap-server", broker.bootstrap(), "--topic", "test1"));
         try (KafkaConsumer<String, String> consumer = groupConsumer("lag-group")) {
             consumer.assign(List.of(new TopicPartition("test1", 0), new TopicPartition("test1", 1),
                 new TopicPartition("test1", 2)));
@@ -90,7 +84,8 @@ class ConsumerGroupToolsTest {
                 new TopicPartition("test1", 1), new OffsetAndMetadata(0),
                 new TopicPartition("test1", 2), new OffsetAndMetadata(0)));
         }
-        ToolRunner.Result described = ok(run(GROUPS, "--bootstrap-server", broker.bootstrap(), "--describe",
+        ToolRunner.Result described = ok(tools.run(CONSUMER_GROUP_COMMAND,
+            "--bootstrap-server", broker.bootstrap(), "--describe",
             "--group", "lag-group"));
         long totalLag = 0;
         long totalEnd = 0;
@@ -113,7 +108,8 @@ class ConsumerGroupToolsTest {
     @Test
     @Order(3)
     void resetOffsetsMovesTheGroupToTheEnd() throws Exception {
-        ToolRunner.Result reset = ok(run(GROUPS, "--bootstrap-server", broker.bootstrap(), "--reset-offsets",
+        ToolRunner.Result reset = ok(tools.run(CONSUMER_GROUP_COMMAND,
+            "--bootstrap-server", broker.bootstrap(), "--reset-offsets",
             "--group", "lag-group", "--topic", "test1", "--to-latest", "--execute"));
         assertThat(reset.stdout()).as(reset.describe()).contains("test1");
         try (Admin admin = Admin.create(broker.clientProperties())) {
@@ -121,7 +117,8 @@ class ConsumerGroupToolsTest {
                 .partitionsToOffsetAndMetadata().get();
             assertThat(offsets.values().stream().mapToLong(OffsetAndMetadata::offset).sum()).isEqualTo(8);
         }
-        ToolRunner.Result described = ok(run(GROUPS, "--bootstrap-server", broker.bootstrap(), "--describe",
+        ToolRunner.Result described = ok(tools.run(CONSUMER_GROUP_COMMAND,
+            "--bootstrap-server", broker.bootstrap(), "--describe",
             "--group", "lag-group"));
         for (String line : described.stdout().lines().toList()) {
             String[] columns = line.trim().split("\\s+");
@@ -134,12 +131,15 @@ class ConsumerGroupToolsTest {
     @Test
     @Order(4)
     void listAndDeleteGroups() throws Exception {
-        ToolRunner.Result listed = ok(run(GROUPS, "--bootstrap-server", broker.bootstrap(), "--list"));
+        ToolRunner.Result listed = ok(tools.run(CONSUMER_GROUP_COMMAND,
+            "--bootstrap-server", broker.bootstrap(), "--list"));
         assertThat(listed.stdout().lines().toList()).as(listed.describe()).contains("lag-group");
-        ToolRunner.Result deleted = ok(run(GROUPS, "--bootstrap-server", broker.bootstrap(), "--delete",
+        ToolRunner.Result deleted = ok(tools.run(CONSUMER_GROUP_COMMAND,
+            "--bootstrap-server", broker.bootstrap(), "--delete",
             "--group", "lag-group"));
         assertThat(deleted.stdout()).as(deleted.describe()).contains("lag-group");
-        ToolRunner.Result after = ok(run(GROUPS, "--bootstrap-server", broker.bootstrap(), "--list"));
+        ToolRunner.Result after = ok(tools.run(CONSUMER_GROUP_COMMAND,
+            "--bootstrap-server", broker.bootstrap(), "--list"));
         assertThat(after.stdout().lines().toList()).as(after.describe()).doesNotContain("lag-group");
     }
 

@@ -1,5 +1,9 @@
 package dev.weir.it;
 
+import static dev.weir.testing.ToolRunner.CONFIG_COMMAND;
+import static dev.weir.testing.ToolRunner.CONSOLE_CONSUMER;
+import static dev.weir.testing.ToolRunner.CONSOLE_PRODUCER;
+import static dev.weir.testing.ToolRunner.TOPIC_COMMAND;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weir.testing.TestBroker;
@@ -32,11 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class KafkaToolsTest {
-    private static final String TOPIC_COMMAND = "org.apache.kafka.tools.TopicCommand";
-    private static final String CONSOLE_PRODUCER = "org.apache.kafka.tools.ConsoleProducer";
-    private static final String CONSOLE_CONSUMER = "org.apache.kafka.tools.consumer.ConsoleConsumer";
     /** kafka-configs.sh: still part of the Scala core jar (kafka_2.13) in 4.3.1, not of kafka-tools. */
-    private static final String CONFIG_COMMAND = "kafka.admin.ConfigCommand";
 
     private static final String TOPIC = "test1";
     private static final String CONSOLE_TOPIC = "console-lines";
@@ -158,7 +158,7 @@ class KafkaToolsTest {
         // A single partition, so every line lands in partition 0 whatever the partitioner does.
         succeeded(topics("--create", "--partitions", "1", "--replication-factor", "1", "--topic", CONSOLE_TOPIC));
 
-        Result result = tools.run(CONSOLE_PRODUCER, String.join("\n", LINES) + "\n", withBootstrap(
+        Result result = tools.runWithInput(CONSOLE_PRODUCER, String.join("\n", LINES) + "\n", withBootstrap(
             "--topic", CONSOLE_TOPIC, "--reader-property", "parse.key=false"));
         succeeded(result);
         assertThat(result.stderr()).as(result.describe()).doesNotContainIgnoringCase("error");

@@ -16,6 +16,14 @@ import java.util.concurrent.TimeUnit;
  * standard input and capturing its exit code, standard output and standard error.
  */
 public final class ToolRunner {
+    /** Main classes of Kafka's command-line tools, as the kafka-*.sh scripts start them. */
+    public static final String TOPIC_COMMAND = "org.apache.kafka.tools.TopicCommand";
+    public static final String CONSOLE_PRODUCER = "org.apache.kafka.tools.ConsoleProducer";
+    public static final String CONSOLE_CONSUMER = "org.apache.kafka.tools.consumer.ConsoleConsumer";
+    public static final String CONSUMER_GROUP_COMMAND = "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand";
+    /** kafka-configs.sh still runs the Scala command of the core jar. */
+    public static final String CONFIG_COMMAND = "kafka.admin.ConfigCommand";
+
     private final Path workDir;
     private final Duration timeout;
     private final List<String> jvmOptions;
@@ -42,11 +50,11 @@ public final class ToolRunner {
     }
 
     public Result run(String mainClass, String... args) throws IOException, InterruptedException {
-        return run(mainClass, null, args);
+        return runWithInput(mainClass, null, args);
     }
 
     /** Runs the tool; {@code stdin}, if not null, is written to its standard input which is then closed. */
-    public synchronized Result run(String mainClass, String stdin, String... args)
+    public synchronized Result runWithInput(String mainClass, String stdin, String... args)
         throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
