@@ -57,7 +57,13 @@ public final class FetchHandler implements Handler<FetchRequest> {
         long maxWaitMs = Math.max(0, Math.min(data.maxWaitMs(), broker.config().getInt(BrokerConfig.FETCH_MAX_WAIT_MS_LIMIT)));
         int maxBytes = scope.apiVersion() >= 3 ? Math.max(0, data.maxBytes()) : Integer.MAX_VALUE;
         boolean readCommitted = data.isolationLevel() == IsolationLevel.READ_COMMITTED.id();
-        return broker.onIo(() -> readAll(scope, wanted, maxBytes, readCommitted)).thenCompose(read -> {
+        // A fetch at the end of every partition reads nothing but in-memory offsets: it is answered here, on
+        // the connection's thread, without the round trip through the I/O pool (consumers that poll with a
+        // short max.wait.ms send many of these).
+        CompletableFuture<ReadTotals> firstRead = nothingToRead(wanted)
+            ? CompletableFuture.completedFuture(readAll(scope, wanted, maxBytes, readCommitted))
+            : broker.onIo(() -> readAll(scope, wanted, maxBytes, readCommitted));
+        return firstRead.thenCompose(read -> {
             boolean enough = read.bytes >= data.minBytes() || read.failed || maxWaitMs == 0 || wanted.isEmpty();
             if (enough) {
                 return CompletableFuture.completedFuture(FetchResponse.of(response));
@@ -103,6 +109,20 @@ public final class FetchHandler implements Handler<FetchRequest> {
     }
 
     private record ReadTotals(long bytes, boolean failed) {
+    }
+
+    /** True when every requested partition is known and fetched at its high watermark. */
+    private boolean nothingToRead(List<Wanted> wanted) {
+        for (Wanted partition : wanted) {
+            if (partition.topic == null) {
+                return false;
+            }
+            PartitionKey key = partition.topic.partition(partition.request.partition());
+            if (partition.request.fetchOffset() != broker.log().offsets(key).nextOffset()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private ReadTotals readAll(RequestScope scope, List<Wanted> wanted, int maxBytes, boolean readCommitted) {
