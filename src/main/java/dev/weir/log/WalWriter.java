@@ -156,7 +156,12 @@ final class WalWriter implements AutoCloseable {
                 return;
             }
             Sealed sealed = build(batches);
-            inFlightObjects.incrementAndGet();
+            if (inFlightObjects.getAndIncrement() == 0) {
+                // Nothing else in flight, so nothing to keep in order with: this thread writes and commits the
+                // object itself, sparing the lone producer two thread hand-offs on its way to the acknowledgement.
+                writeAndCommit(sealed);
+                continue;
+            }
             toCommit.add(sealed);
             writers.execute(() -> {
                 try {
@@ -166,6 +171,21 @@ final class WalWriter implements AutoCloseable {
                     sealed.written.completeExceptionally(e);
                 }
             });
+        }
+    }
+
+    private void writeAndCommit(Sealed sealed) {
+        try {
+            store.put(sealed.key, sealed.parts());
+            sealed.written.complete(null);
+        } catch (RuntimeException e) {
+            sealed.written.completeExceptionally(e);
+        }
+        try {
+            commit(sealed);
+        } finally {
+            inFlightObjects.decrementAndGet();
+            writeSlots.release();
         }
     }
 
