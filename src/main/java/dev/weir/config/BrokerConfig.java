@@ -60,6 +60,8 @@ public final class BrokerConfig {
     public static final String WAL_OBJECT_MAX_BYTES = "wal.object.max.bytes";
     public static final String WAL_OBJECT_MAX_AGE_MS = "wal.object.max.age.ms";
     public static final String WAL_MAX_INFLIGHT_OBJECTS = "wal.max.inflight.objects";
+    public static final String WAL_FILE_BYTES = "wal.file.bytes";
+    public static final String WAL_FILE_ROLL_MS = "wal.file.roll.ms";
     public static final String FETCH_MAX_WAIT_MS_LIMIT = "fetch.max.wait.ms.limit";
     public static final String FETCH_BUFFER_POOL_BYTES = "fetch.buffer.pool.bytes";
     public static final String FETCH_VERIFY_CRC = "fetch.verify.crc";
@@ -166,6 +168,13 @@ public final class BrokerConfig {
             "A WAL object is sealed at most this long after its first batch arrived (0: as soon as the writer is free).")
         .define(WAL_MAX_INFLIGHT_OBJECTS, Type.INT, 2, Range.between(1, 64), Importance.LOW,
             "WAL objects that may be written at once; commits still happen in order.")
+        .define(WAL_FILE_BYTES, Type.INT, 64 * 1024 * 1024, Range.between(1024 * 1024, 1024 * 1024 * 1024),
+            Importance.LOW, "WAL objects are written one after another into WAL files of this size, each created and"
+                + " filled with zeros ahead of use, so writing an object syncs only its data. An object larger than"
+                + " this gets a file of its own.")
+        .define(WAL_FILE_ROLL_MS, Type.LONG, 10_000L, Range.between(0, 3_600_000), Importance.LOW,
+            "A WAL file takes no new objects once it is this old, so that merging and garbage collection, which"
+                + " leave the file being written alone, can reclaim it.")
         .define(FETCH_BUFFER_POOL_BYTES, Type.LONG, 128L * 1024 * 1024, Range.atLeast(0), Importance.LOW,
             "Idle direct memory kept for reuse by fetch responses (buffers in use are bounded by"
                 + " queued.max.request.bytes and the fetches in flight).")

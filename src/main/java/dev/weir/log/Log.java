@@ -58,15 +58,19 @@ public final class Log implements AutoCloseable {
         this.clock = clock;
         this.settings = settings;
         this.timer = timer;
+        WalReplay.replay(store, metadata);
         Set<String> committed = metadata.committedObjectKeys();
-        long firstObjectId = recover(committed, WalWriter.PREFIX, "WAL objects (never acknowledged)");
+        // A WAL file whose objects were all merged is deleted, but replay still counts on new files coming after it.
+        long firstObjectId = Math.max(recover(committed, WalWriter.PREFIX, "WAL files (made ahead, or whose objects never reached a commit)"),
+            metadata.lastWalFile().map(key -> objectId(WalWriter.PREFIX, key) + 1).orElse(0L));
         this.nextSegmentId = new java.util.concurrent.atomic.AtomicLong(
             recover(committed, BatchReader.SEGMENT_PREFIX, "segment objects (merging or compaction was cut off)"));
         this.reader = new BatchReader(store);
         metadata.partitionOffsets().forEach((key, offsets) -> partitions.put(key,
             new PartitionState(offsets.logStartOffset(), offsets.nextOffset())));
         this.writer = new WalWriter(store, metadata, clock, settings.walObjectMaxBytes(), settings.walObjectMaxAgeMs(),
-            settings.walMaxInFlightObjects(), firstObjectId, this::committed);
+            settings.walMaxInFlightObjects(), settings.walFileBytes(), settings.walFileRollMs(), firstObjectId,
+            this::committed);
     }
 
     /**
@@ -315,7 +319,11 @@ public final class Log implements AutoCloseable {
      */
     public int collectGarbage(long nowMs, long graceMs) {
         int deleted = 0;
+        String open = writer.oldestOpenFile();
         for (String key : metadata.unreferencedObjects(nowMs, nowMs - graceMs)) {
+            if (open != null && key.startsWith(WalWriter.PREFIX) && key.compareTo(open) >= 0) {
+                continue; // the WAL file being written: later objects will go into it
+            }
             // The row goes first: a crash before the file is deleted leaves a file that start-up removes.
             if (metadata.forgetObject(key)) {
                 store.delete(key);

@@ -5,8 +5,10 @@ import dev.weir.metadata.BatchAppend;
 import dev.weir.metadata.MetadataException;
 import dev.weir.metadata.MetadataStore;
 import dev.weir.metadata.PartitionKey;
+import dev.weir.metadata.WalWrite;
 import dev.weir.storage.ObjectStore;
 import dev.weir.storage.StorageException;
+import dev.weir.storage.WalFile;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,19 +26,22 @@ import org.slf4j.LoggerFactory;
  * commits it to the metadata store, which assigns the offsets. Only then are the appends completed,
  * so an acknowledged batch is durable.
  *
+ * <p>WAL objects are written one after another into WAL files of {@code fileBytes}, each created
+ * (and, on local disk, allocated) ahead of use on a thread of its own, so writing an object is one
+ * positional write and one data sync. A file is rolled when the next object does not fit or it is
+ * older than {@code fileRollMs}; an object larger than a file gets a file of its own size.
+ *
  * <p>A pipeline of three stages: the sealing thread closes an object when it reaches
  * {@code maxObjectBytes} or {@code maxAgeMs} after its first batch, but only when one of
  * {@code maxInFlightObjects} write slots is free (while it waits, the object keeps filling: that is
- * the group commit), and at once when no other object is being written; writer threads store objects concurrently; the committing thread commits them
- * strictly in the order they were sealed, so offsets follow arrival order and an idempotent
- * producer's pipelined batches stay in sequence. Thread-safe.
+ * the group commit), and at once when no other object is being written; writer threads store objects
+ * concurrently; the committing thread commits them strictly in the order they were sealed, so offsets
+ * follow arrival order and an idempotent producer's pipelined batches stay in sequence. With nothing
+ * else in flight the sealing thread writes and commits the object itself. Thread-safe.
  */
 final class WalWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WalWriter.class);
     static final String PREFIX = "wal/";
-    /** Every WAL object starts with this: 8 bytes of magic, then the 8-byte creation time. */
-    static final byte[] MAGIC = {'W', 'E', 'I', 'R', 'W', 'A', 'L', '1'};
-    static final int HEADER_BYTES = 16;
 
     /** Called on the writer thread after each commit, with the committed batches in order. */
     interface CommitListener {
@@ -49,9 +54,12 @@ final class WalWriter implements AutoCloseable {
     private record Pending(PartitionKey partition, ValidatedBatch batch, CompletableFuture<AppendOutcome> result) {
     }
 
-    /** A sealed object on its way: its key, batches, bytes and the future of its write. */
-    private record Sealed(String key, List<Pending> batches, List<BatchAppend> appends, int size, ByteBuffer[] parts,
-                          CompletableFuture<Void> written) {
+    /**
+     * A sealed object on its way: where it goes in which file, its batches, bytes and the future of its
+     * write; {@code retired} is the file it replaces, closed once this object is committed.
+     */
+    private record Sealed(WalFile file, long position, boolean newFile, WalFile retired, List<Pending> batches,
+                          List<BatchAppend> appends, int size, ByteBuffer[] parts, CompletableFuture<Void> written) {
     }
 
     private final ObjectStore store;
@@ -72,26 +80,33 @@ final class WalWriter implements AutoCloseable {
     private final java.util.concurrent.ExecutorService writers;
     private final java.util.concurrent.Semaphore writeSlots;
     private final AtomicLong inFlightObjects = new AtomicLong();
-    private static final int RESERVE_AHEAD = 16;
-    /**
-     * Files are reserved ahead of use on a thread of their own, so sealing never waits for the directory
-     * sync. Ids below {@code reservedUpTo} are reserved; {@code inFlightReservation} (if any) reserves up
-     * to {@code requestedUpTo}. Only the sealing thread touches these three.
-     */
-    private long reservedUpTo;
-    private long requestedUpTo;
-    private java.util.concurrent.CompletableFuture<Long> inFlightReservation;
-    private final java.util.concurrent.ExecutorService reserver;
+    private final long fileBytes;
+    private final long fileRollNanos;
+    /** The file being filled, where its next object goes and when it was opened; only the sealing thread touches these. */
+    private WalFile current;
+    private long currentPosition;
+    private long currentOpenedNanos;
+    /** The next file, being created ahead on the preparing thread. */
+    private CompletableFuture<WalFile> next;
+    /** Set by the committing thread when a commit failed, so the sealing thread starts a new file. */
+    private volatile boolean rollRequested;
+    /** Set when a commit failed: the next commit is synced. Only the committing thread touches it. */
+    private volatile boolean syncNextCommit;
+    /** The key of the file of the latest committed object: it and later files may still be written. */
+    private volatile String lastCommittedFile;
+    private final java.util.concurrent.ExecutorService preparer;
     private final java.util.concurrent.BlockingQueue<Sealed> toCommit = new java.util.concurrent.LinkedBlockingQueue<>();
-    private static final Sealed END = new Sealed(null, List.of(), List.of(), 0, null, null);
+    private static final Sealed END = new Sealed(null, 0, false, null, List.of(), List.of(), 0, null, null);
 
     WalWriter(ObjectStore store, MetadataStore metadata, java.time.Clock clock, int maxObjectBytes, int maxAgeMs,
-              int maxInFlightObjects, long firstObjectId, CommitListener listener) {
+              int maxInFlightObjects, long fileBytes, long fileRollMs, long firstObjectId, CommitListener listener) {
         this.store = store;
         this.metadata = metadata;
         this.clock = clock;
         this.maxObjectBytes = maxObjectBytes;
         this.maxAgeNanos = TimeUnit.MILLISECONDS.toNanos(maxAgeMs);
+        this.fileBytes = fileBytes;
+        this.fileRollNanos = TimeUnit.MILLISECONDS.toNanos(fileRollMs);
         this.listener = listener;
         this.nextObjectId = new AtomicLong(firstObjectId);
         this.writeSlots = new java.util.concurrent.Semaphore(maxInFlightObjects);
@@ -101,13 +116,12 @@ final class WalWriter implements AutoCloseable {
             writer.setDaemon(true);
             return writer;
         });
-        this.reservedUpTo = firstObjectId;
-        this.requestedUpTo = firstObjectId;
-        this.reserver = java.util.concurrent.Executors.newSingleThreadExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "weir-wal-reserve");
+        this.preparer = java.util.concurrent.Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "weir-wal-prepare");
             thread.setDaemon(true);
             return thread;
         });
+        this.next = prepare(nextObjectId.getAndIncrement(), fileBytes);
         this.sealer = new Thread(this::seal, "weir-wal-seal");
         this.sealer.setDaemon(true);
         this.committer = new Thread(this::commitInOrder, "weir-wal-commit");
@@ -163,24 +177,12 @@ final class WalWriter implements AutoCloseable {
                 continue;
             }
             toCommit.add(sealed);
-            writers.execute(() -> {
-                try {
-                    store.put(sealed.key, sealed.parts());
-                    sealed.written.complete(null);
-                } catch (RuntimeException e) {
-                    sealed.written.completeExceptionally(e);
-                }
-            });
+            writers.execute(() -> write(sealed));
         }
     }
 
     private void writeAndCommit(Sealed sealed) {
-        try {
-            store.put(sealed.key, sealed.parts());
-            sealed.written.complete(null);
-        } catch (RuntimeException e) {
-            sealed.written.completeExceptionally(e);
-        }
+        write(sealed);
         try {
             commit(sealed);
         } finally {
@@ -249,14 +251,14 @@ final class WalWriter implements AutoCloseable {
 
     private List<Pending> takeUpTo(long maxBytes) {
         List<Pending> taken;
-        if (pendingBytes <= maxBytes) {
+        if (pendingBytes <= maxBytes && pending.size() <= WalObjectFormat.MAX_BATCHES) {
             taken = pending;
             pending = new ArrayList<>();
             pendingBytes = 0;
         } else {
             int count = 0;
             long bytes = 0;
-            while (count < pending.size()
+            while (count < pending.size() && count < WalObjectFormat.MAX_BATCHES
                 && (count == 0 || bytes + pending.get(count).batch.sizeInBytes() <= maxBytes)) {
                 bytes += pending.get(count).batch.sizeInBytes();
                 count++;
@@ -270,50 +272,75 @@ final class WalWriter implements AutoCloseable {
         return taken;
     }
 
+    /** Creates WAL file {@code id} on the preparing thread. */
+    private CompletableFuture<WalFile> prepare(long id, long capacity) {
+        return CompletableFuture.supplyAsync(() -> store.createWalFile(objectKey(id), capacity), preparer);
+    }
+
+    /** The key of the file being written, or of a later one: files from it on must not be deleted. */
+    String oldestOpenFile() {
+        return lastCommittedFile;
+    }
+
     /**
-     * Creates the next files ahead, with one directory sync for many, so each object's write syncs only
-     * its data. Waits only when object {@code id} is in a reservation still running (the two would race
-     * for the file); an id never reserved is created by its write.
+     * Moves on to the next file (made ahead, or now if its making failed or the object needs more room)
+     * and starts making the one after it.
      */
-    private void reserveAhead(long id) {
-        if (inFlightReservation != null
-            && (inFlightReservation.isDone() || (id >= reservedUpTo && id < requestedUpTo))) {
-            reservedUpTo = Math.max(reservedUpTo, inFlightReservation.join());
-            inFlightReservation = null;
+    private WalFile roll(int objectBytes) {
+        WalFile file;
+        try {
+            file = next.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            LOG.warn("Creating a WAL file ahead failed; creating it now", e.getCause());
+            file = null;
         }
-        if (inFlightReservation == null && requestedUpTo - id <= RESERVE_AHEAD / 2) {
-            long from = Math.max(requestedUpTo, id + 1);
-            long to = from + RESERVE_AHEAD;
-            requestedUpTo = to;
-            inFlightReservation = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                List<String> keys = new ArrayList<>();
-                for (long next = from; next < to; next++) {
-                    keys.add(objectKey(next));
-                }
-                try {
-                    store.reserve(keys);
-                    return to;
-                } catch (StorageException e) {
-                    LOG.warn("Reserving WAL objects failed; objects are created as they are written", e);
-                    return from;
-                }
-            }, reserver);
+        long id = nextObjectId.getAndIncrement();
+        if (file == null || file.capacity() < objectBytes) {
+            if (file != null) {
+                // Never committed, so nothing refers to it; the object gets a file of its size under the next key.
+                file.close();
+                store.delete(file.key());
+            }
+            long fileId = id;
+            next = prepare(nextObjectId.getAndIncrement(), fileBytes);
+            return store.createWalFile(objectKey(fileId), Math.max(fileBytes, objectBytes));
         }
+        next = prepare(id, fileBytes);
+        return file;
     }
 
     private Sealed build(List<Pending> batches) {
-        long id = nextObjectId.getAndIncrement();
-        reserveAhead(id);
-        String key = objectKey(id);
-        int size = HEADER_BYTES;
+        int headerBytes = WalObjectFormat.headerBytes(batches.size());
+        int size = headerBytes;
+        List<PartitionKey> partitions = new ArrayList<>(batches.size());
         for (Pending item : batches) {
             size += item.batch.sizeInBytes();
+            partitions.add(item.partition);
         }
+        WalFile retired = null;
+        boolean newFile = false;
+        try {
+            if (current == null || rollRequested || currentPosition + size > current.capacity()
+                || System.nanoTime() - currentOpenedNanos >= fileRollNanos) {
+                rollRequested = false;
+                retired = current;
+                current = null;
+                current = roll(size);
+                currentPosition = 0;
+                currentOpenedNanos = System.nanoTime();
+                newFile = true;
+            }
+        } catch (StorageException e) {
+            CompletableFuture<Void> failed = CompletableFuture.failedFuture(e);
+            return new Sealed(null, 0, false, retired, batches, List.of(), size, null, failed);
+        }
+        long start = currentPosition;
+        currentPosition += size;
         // The object is written from the batches' own buffers (a gathering write), not copied together first.
         ByteBuffer[] parts = new ByteBuffer[batches.size() + 1];
-        parts[0] = ByteBuffer.allocate(HEADER_BYTES).put(MAGIC).putLong(clock.millis()).flip();
+        parts[0] = WalObjectFormat.header(clock.millis(), size, partitions);
         List<BatchAppend> appends = new ArrayList<>(batches.size());
-        long position = HEADER_BYTES;
+        long position = start + headerBytes;
         for (int i = 0; i < batches.size(); i++) {
             Pending item = batches.get(i);
             ValidatedBatch batch = item.batch;
@@ -322,34 +349,63 @@ final class WalWriter implements AutoCloseable {
             parts[i + 1] = batch.bytes().duplicate();
             position += batch.sizeInBytes();
         }
-        return new Sealed(key, batches, appends, size, parts, new CompletableFuture<>());
+        return new Sealed(current, start, newFile, retired, batches, appends, size, parts, new CompletableFuture<>());
+    }
+
+    /** Writes the object into its file, unless sealing it failed already. */
+    private static void write(Sealed sealed) {
+        if (sealed.written.isDone()) {
+            return;
+        }
+        try {
+            sealed.file.write(sealed.position, sealed.parts);
+            sealed.written.complete(null);
+        } catch (RuntimeException e) {
+            sealed.written.completeExceptionally(e);
+        }
     }
 
     private void commit(Sealed sealed) {
         List<AppendOutcome> outcomes;
         try {
             sealed.written.join();
-            outcomes = metadata.commit(sealed.key, sealed.size, sealed.appends);
+            // Not synced: the object is on disk already, and start-up commits it again if this commit is lost.
+            // After a failure the next commit is synced, so an object whose commit failed (and whose producer
+            // was told so) can never be committed at start-up ahead of acknowledged ones.
+            outcomes = metadata.commit(new WalWrite(sealed.file.key(), sealed.position + sealed.size, sealed.newFile,
+                syncNextCommit), sealed.appends);
+            syncNextCommit = false;
+            lastCommittedFile = sealed.file.key();
         } catch (java.util.concurrent.CompletionException | StorageException | MetadataException e) {
+            rollRequested = true;
+            syncNextCommit = true;
             Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
             boolean storage = cause instanceof StorageException || cause instanceof MetadataException;
-            LOG.error("Writing WAL object {} with {} batches failed; its produce requests get {}", sealed.key,
-                sealed.batches.size(), storage ? "KAFKA_STORAGE_ERROR" : "UNKNOWN_SERVER_ERROR", cause);
+            LOG.error("Writing a WAL object with {} batches into {} failed; its produce requests get {}",
+                sealed.batches.size(), sealed.file == null ? "a new WAL file" : sealed.file.key(),
+                storage ? "KAFKA_STORAGE_ERROR" : "UNKNOWN_SERVER_ERROR", cause);
             Errors error = storage ? Errors.KAFKA_STORAGE_ERROR : Errors.UNKNOWN_SERVER_ERROR;
             for (Pending item : sealed.batches) {
                 item.result.complete(AppendOutcome.failed(error, "The broker failed to store the batch."));
             }
             return;
         } catch (RuntimeException e) {
-            LOG.error("Committing WAL object {} failed unexpectedly", sealed.key, e);
+            rollRequested = true;
+            syncNextCommit = true;
+            LOG.error("Committing a WAL object into {} failed unexpectedly", sealed.file.key(), e);
             for (Pending item : sealed.batches) {
                 item.result.complete(AppendOutcome.failed(Errors.UNKNOWN_SERVER_ERROR, "Internal error while storing."));
             }
             return;
+        } finally {
+            if (sealed.retired != null) {
+                // Every object of the retired file was sealed before this one, so all are committed now.
+                sealed.retired.close();
+            }
         }
         List<Committed> committed = new ArrayList<>(sealed.batches.size());
         for (int i = 0; i < sealed.batches.size(); i++) {
-            committed.add(new Committed(sealed.batches.get(i).partition, sealed.appends.get(i), sealed.key, outcomes.get(i)));
+            committed.add(new Committed(sealed.batches.get(i).partition, sealed.appends.get(i), sealed.file.key(), outcomes.get(i)));
         }
         try {
             listener.committed(committed);
@@ -376,6 +432,17 @@ final class WalWriter implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         writers.shutdown();
-        reserver.shutdown();
+        if (current != null) {
+            current.close();
+        }
+        try {
+            // Made ahead and never committed to: nothing refers to it.
+            WalFile unused = next.join();
+            unused.close();
+            store.delete(unused.key());
+        } catch (java.util.concurrent.CompletionException | StorageException e) {
+            LOG.debug("The WAL file made ahead is left for the next start to delete", e);
+        }
+        preparer.shutdown();
     }
 }

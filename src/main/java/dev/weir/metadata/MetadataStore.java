@@ -31,11 +31,21 @@ public interface MetadataStore extends AutoCloseable {
     Map<PartitionKey, PartitionOffsets> partitionOffsets();
 
     /**
-     * Commits one written object: assigns offsets to its batches in order, checks idempotent-producer
+     * Commits one written WAL object: assigns offsets to its batches in order, checks idempotent-producer
      * sequences, and records the batches' locations, all in one transaction. A batch that fails its
-     * check gets an error outcome and is not indexed; the others are unaffected.
+     * check gets an error outcome and is not indexed; the others are unaffected. WAL objects are written
+     * one after another into WAL files: the first object of a file records the file, later ones extend
+     * it, which fails if the file is no longer recorded. Unless {@link WalWrite#sync} is set the commit
+     * may reach the disk later; every other write of this store syncs before it returns, and with it
+     * every commit before it.
      */
-    List<AppendOutcome> commit(String objectKey, long objectSize, List<BatchAppend> batches);
+    List<AppendOutcome> commit(WalWrite written, List<BatchAppend> batches);
+
+    /** The newest WAL file that had an object committed (it may have been deleted since). */
+    Optional<String> lastWalFile();
+
+    /** The recorded size of a committed object, or -1: for a WAL file, where its last committed object ends. */
+    long objectSize(String objectKey);
 
     /** Batches of the partition whose last offset is at or after {@code offset}, in offset order. */
     List<BatchLocation> batchesFrom(PartitionKey partition, long offset, int maxBatches);
@@ -61,7 +71,10 @@ public interface MetadataStore extends AutoCloseable {
     /** Forgets an object about to be deleted; false (and nothing forgotten) if a batch refers to it. */
     boolean forgetObject(String objectKey);
 
-    /** The largest key of a committed object whose key starts with {@code prefix}, committed at or before {@code createdByMs}. */
+    /**
+     * The largest key of a committed object whose key starts with {@code prefix}, last written at or
+     * before {@code createdByMs} (a WAL file: when its last WAL object was committed).
+     */
     Optional<String> newestObject(String prefix, long createdByMs);
 
     /** Partitions with index rows in objects whose keys lie between the two keys (inclusive). */

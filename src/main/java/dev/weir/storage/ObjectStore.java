@@ -4,11 +4,12 @@ import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
- * Where the log's bytes live: immutable objects named by key. {@link #put} returns only once the
- * object is durable. Implementations are thread-safe and throw {@link StorageException} on failure.
+ * Where the log's bytes live: objects named by key, immutable once written, except WAL files, which
+ * are written in place piece by piece ({@link WalFile}). {@link #put} returns only once the object is
+ * durable. Implementations are thread-safe and throw {@link StorageException} on failure.
  */
 public interface ObjectStore extends AutoCloseable {
-    /** Writes a new object durably. The key must not exist, or must have been reserved. */
+    /** Writes a new object durably. The key must not exist. */
     default void put(String key, ByteBuffer data) {
         put(key, new ByteBuffer[] {data});
     }
@@ -20,12 +21,11 @@ public interface ObjectStore extends AutoCloseable {
     ObjectWriter create(String key);
 
     /**
-     * A hint that these keys will be written soon, in any order. A store may prepare them so that
-     * {@link #put} is cheaper (the local store creates the files and makes their names durable with
-     * one directory sync). A reserved key that is never written is an empty object.
+     * Creates a WAL file of {@code capacity} bytes under a new key, durably (its name survives a crash
+     * once this returns). A store may allocate the whole capacity here, so that each later write syncs
+     * only its data.
      */
-    default void reserve(List<String> keys) {
-    }
+    WalFile createWalFile(String key, long capacity);
 
     /** Reads {@code length} bytes at {@code position}; fails if the object is shorter. */
     default ByteBuffer read(String key, long position, int length) {

@@ -7,7 +7,6 @@ import dev.weir.testing.Clients;
 import dev.weir.testing.DataDirectory;
 import dev.weir.testing.RawKafkaClient;
 import dev.weir.testing.TestBroker;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -44,10 +43,10 @@ class CorruptBatchTest {
             }
             producer.flush();
         }
-        String object = DataDirectory.objectFiles(dataDir).stream().filter(key -> key.startsWith("wal/")).findFirst()
-            .orElseThrow();
-        Path file = dataDir.resolve("objects").resolve(object);
-        DataDirectory.damageByte(file, Files.size(file) - 500);
+        String object = DataDirectory.committedObjects(dataDir).stream().filter(key -> key.startsWith("wal/"))
+            .findFirst().orElseThrow();
+        DataDirectory.damageByte(dataDir.resolve("objects").resolve(object),
+            DataDirectory.committedBytes(dataDir, object) - 500);
     }
 
     @Test

@@ -536,11 +536,18 @@ class CrashRecoveryTest {
         return orphans;
     }
 
-    /** Right after a restart: the orphans of the kill are gone (keys are never reused, so none can come back). */
+    /**
+     * Right after a restart: the orphans of the kill are gone (keys are never reused, so none can come
+     * back), except WAL files whose written objects start-up committed (objects written but not yet
+     * committed when the kill came: never acknowledged, but whole and in order).
+     */
     private void checkRecovery(int round, Set<String> orphansAtKill, String startupLog) throws Exception {
         Set<String> left = new TreeSet<>(orphansAtKill);
         left.retainAll(objectFiles());
+        Set<String> committedAtStart = committedObjects();
+        left.removeIf(key -> key.startsWith("wal/") && committedAtStart.contains(key));
         assertThat(left).as("uncommitted objects left after restart %d", round).isEmpty();
-        startupLog.lines().filter(line -> line.contains("never committed")).forEach(line -> System.out.println("  broker: " + line));
+        startupLog.lines().filter(line -> line.contains("never committed") || line.contains("written after the last commit"))
+            .forEach(line -> System.out.println("  broker: " + line));
     }
 }

@@ -40,9 +40,10 @@ class MergeTest {
     private record Counts(long walObjects, long segmentObjects, long rows) {
     }
 
+    /** Committed WAL files (objects are written into them one after another), segment files and index rows. */
     private Counts counts() throws Exception {
         Set<String> files = DataDirectory.objectFiles(dataDir);
-        return new Counts(files.stream().filter(key -> key.startsWith("wal/")).count(),
+        return new Counts(DataDirectory.committedObjects(dataDir).stream().filter(key -> key.startsWith("wal/")).count(),
             files.stream().filter(key -> key.startsWith("segment/")).count(), DataDirectory.indexRows(dataDir));
     }
 
@@ -102,7 +103,8 @@ class MergeTest {
             Counts last = afterMerge.get(afterMerge.size() - 1);
             System.out.printf("Merging, %d rounds of %d records: before the last merge %s, after it %s%n", ROUNDS,
                 RECORDS_PER_ROUND, beforeMerge.get(beforeMerge.size() - 1), last);
-            assertThat(last.walObjects()).as("merged WAL objects are deleted after the grace period").isZero();
+            assertThat(last.walObjects()).as("merged WAL files are deleted after the grace period, all but the one"
+                + " being written").isLessThanOrEqualTo(1);
             long batches = beforeMerge.get(0).rows();
             for (int round = 1; round < ROUNDS; round++) {
                 batches += beforeMerge.get(round).rows() - afterMerge.get(round - 1).rows();

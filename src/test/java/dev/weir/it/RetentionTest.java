@@ -4,14 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.weir.testing.MutableClock;
+import dev.weir.testing.DataDirectory;
 import dev.weir.testing.TestBroker;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
@@ -49,17 +48,17 @@ class RetentionTest {
         return admin.listOffsets(Map.of(partition, OffsetSpec.earliest())).partitionResult(partition).get().offset();
     }
 
+    /** Committed WAL files: with wal.file.roll.ms=0 each WAL object gets one of its own. */
     private long walObjects() throws Exception {
-        try (Stream<Path> files = Files.list(dataDir.resolve("objects/wal"))) {
-            return files.count();
-        }
+        return DataDirectory.committedObjects(dataDir).stream().filter(key -> key.startsWith("wal/")).count();
     }
 
     @Test
     void retentionMovesTheLogStartAndOldObjectsAreDeletedAfterTheDelay() throws Exception {
         MutableClock clock = new MutableClock(System.currentTimeMillis());
         TopicPartition partition = new TopicPartition("retained", 0);
-        try (TestBroker broker = new TestBroker(dataDir, Map.of("log.retention.check.interval.ms", "3600000"), clock);
+        try (TestBroker broker = new TestBroker(dataDir, Map.of("log.retention.check.interval.ms", "3600000",
+            "wal.file.roll.ms", "0", "wal.file.bytes", "1048576"), clock);
              Admin admin = Admin.create(broker.clientProperties())) {
             admin.createTopics(List.of(new NewTopic("retained", 1, (short) 1)
                 .configs(Map.of("retention.ms", "3600000")))).all().get();

@@ -12,16 +12,15 @@ import dev.weir.testing.DataDirectory;
 import dev.weir.storage.local.LocalObjectStore;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.stream.Stream;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.protocol.Errors;
@@ -58,9 +57,13 @@ class LogTest {
     }
 
     private void openLog() {
+        openLog(new LogSettings(1 << 20, 1, 2, 4L << 20, 10_000, 32));
+    }
+
+    private void openLog(LogSettings settings) {
         metadata = new SqliteMetadataStore(dir.resolve("metadata.db"), Clock.systemUTC());
         store = new LocalObjectStore(dir.resolve("objects"));
-        log = new Log(store, metadata, Clock.systemUTC(), new LogSettings(1 << 20, 1, 2, 32), timer);
+        log = new Log(store, metadata, Clock.systemUTC(), settings, timer);
     }
 
     private void reopen() {
@@ -136,11 +139,51 @@ class LogTest {
     }
 
     @Test
+    void fullWalFilesRollAndAnObjectLargerThanAFileGetsOneOfItsOwn() throws Exception {
+        log.close();
+        store.close();
+        metadata.close();
+        // Objects of up to 1 MiB, files of 256 KiB: many objects fill a file, and many do not fit in one.
+        openLog(new LogSettings(1 << 20, 5, 2, 256 << 10, 10_000, 32));
+        List<java.util.concurrent.CompletableFuture<dev.weir.metadata.AppendOutcome>> appended = new ArrayList<>();
+        List<Long> expectedBase = new ArrayList<>();
+        long next = 0;
+        for (int i = 0; i < 4001; i++) {
+            int records = i == 2000 ? 20_000 : 20; // one batch of about 300 kB
+            expectedBase.add(next);
+            next += records;
+            appended.add(log.append(partition, batch(records, -1, (short) 0, 0)));
+        }
+        for (int i = 0; i < appended.size(); i++) {
+            assertThat(appended.get(i).join().baseOffset()).isEqualTo(expectedBase.get(i));
+        }
+        long total = next;
+        Set<String> files = DataDirectory.committedObjects(dir);
+        assertThat(files).hasSizeGreaterThan(3);
+        assertThat(files.stream().mapToLong(key -> {
+            try {
+                return DataDirectory.committedBytes(dir, key);
+            } catch (java.sql.SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        }).max().orElseThrow()).as("the largest object's file").isGreaterThan(256 << 10);
+        reopen();
+        List<Long> offsets = new ArrayList<>();
+        while (offsets.size() < total) {
+            offsets.addAll(offsetsReadFrom(offsets.size()));
+        }
+        for (int i = 0; i < offsets.size(); i++) {
+            assertThat(offsets.get(i)).isEqualTo(i);
+        }
+    }
+
+    @Test
     void objectsWrittenButNeverCommittedAreDeletedAtStart() throws Exception {
         log.append(partition, batch(1, -1, (short) 0, 0)).join();
         store.put("wal/00000000000000099999", ByteBuffer.wrap(new byte[] {1, 2, 3}));
         reopen();
-        assertThat(store.list("wal/")).hasSize(1).doesNotContain("wal/00000000000000099999");
+        assertThat(store.list("wal/")).doesNotContain("wal/00000000000000099999")
+            .containsAll(DataDirectory.committedObjects(dir));
         assertThat(log.append(partition, batch(1, -1, (short) 0, 0)).join().baseOffset()).isEqualTo(1);
         assertThat(offsetsReadFrom(0)).containsExactly(0L, 1L);
     }
@@ -149,11 +192,8 @@ class LogTest {
     void aCorruptBatchIsDetectedAndNeverServed() throws Exception {
         log.append(partition, batch(5, -1, (short) 0, 0)).join();
         reopen();
-        Path object;
-        try (Stream<Path> files = Files.list(dir.resolve("objects/wal"))) {
-            object = files.findFirst().orElseThrow();
-        }
-        DataDirectory.damageByte(object, Files.size(object) - 3);
+        String key = DataDirectory.committedObjects(dir).iterator().next();
+        DataDirectory.damageByte(dir.resolve("objects").resolve(key), DataDirectory.committedBytes(dir, key) - 3);
         assertThatThrownBy(() -> log.read(partition, 0, 1 << 20, true))
             .isInstanceOf(StorageException.class).hasMessageContaining("Corrupt batch");
     }
@@ -162,12 +202,9 @@ class LogTest {
     void aTruncatedObjectIsReportedAsAStorageError() throws Exception {
         log.append(partition, batch(5, -1, (short) 0, 0)).join();
         reopen();
-        Path object;
-        try (Stream<Path> files = Files.list(dir.resolve("objects/wal"))) {
-            object = files.findFirst().orElseThrow();
-        }
-        try (FileChannel channel = FileChannel.open(object, StandardOpenOption.WRITE)) {
-            channel.truncate(channel.size() - 10);
+        String key = DataDirectory.committedObjects(dir).iterator().next();
+        try (FileChannel channel = FileChannel.open(dir.resolve("objects").resolve(key), StandardOpenOption.WRITE)) {
+            channel.truncate(DataDirectory.committedBytes(dir, key) - 10);
         }
         assertThatThrownBy(() -> log.read(partition, 0, 1 << 20, true)).isInstanceOf(StorageException.class);
     }

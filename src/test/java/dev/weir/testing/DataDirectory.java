@@ -21,7 +21,7 @@ public final class DataDirectory {
     private DataDirectory() {
     }
 
-    /** Keys ("wal/&lt;id&gt;", "segment/&lt;id&gt;") of object files with content; WAL files reserved ahead are empty. */
+    /** Keys ("wal/&lt;id&gt;", "segment/&lt;id&gt;") of the object files, committed or not. */
     public static Set<String> objectFiles(Path dataDir) throws IOException {
         Set<String> keys = new TreeSet<>();
         for (String directory : List.of("wal", "segment")) {
@@ -30,8 +30,7 @@ public final class DataDirectory {
                 continue;
             }
             try (Stream<Path> files = Files.list(path)) {
-                files.filter(file -> file.toFile().length() > 0)
-                    .forEach(file -> keys.add(directory + "/" + file.getFileName()));
+                files.forEach(file -> keys.add(directory + "/" + file.getFileName()));
             }
         }
         return keys;
@@ -50,6 +49,20 @@ public final class DataDirectory {
         return keys;
     }
 
+    /** The committed bytes of an object: for a WAL file, where its last committed WAL object ends. */
+    public static long committedBytes(Path dataDir, String key) throws SQLException {
+        try (Connection connection = readOnly(dataDir);
+             java.sql.PreparedStatement select = connection.prepareStatement("SELECT size FROM objects WHERE object_key = ?")) {
+            select.setString(1, key);
+            try (ResultSet rows = select.executeQuery()) {
+                if (!rows.next()) {
+                    throw new IllegalArgumentException("no committed object " + key);
+                }
+                return rows.getLong(1);
+            }
+        }
+    }
+
     /** Rows of the batch index. */
     public static long indexRows(Path dataDir) throws SQLException {
         try (Connection connection = readOnly(dataDir);
@@ -65,6 +78,23 @@ public final class DataDirectory {
         config.setReadOnly(true);
         config.setBusyTimeout(10_000);
         return config.createConnection("jdbc:sqlite:" + dataDir.resolve("metadata.db"));
+    }
+
+    /**
+     * A consistent copy of the metadata database as it is now (SQLite's online backup), taken while the
+     * broker runs: what would be on disk if the database's last synced write were this moment.
+     */
+    public static void snapshotDatabase(Path dataDir, Path target) throws SQLException {
+        try (Connection connection = readOnly(dataDir); Statement statement = connection.createStatement()) {
+            statement.executeUpdate("backup to " + target.toAbsolutePath());
+        }
+    }
+
+    /** Puts a snapshot in place of the (stopped) broker's metadata database, dropping what came after it. */
+    public static void restoreDatabase(Path dataDir, Path snapshot) throws IOException {
+        Files.deleteIfExists(dataDir.resolve("metadata.db-wal"));
+        Files.deleteIfExists(dataDir.resolve("metadata.db-shm"));
+        Files.copy(snapshot, dataDir.resolve("metadata.db"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** Flips bits of the byte at {@code position} of a file, as damage on disk would. */

@@ -13,6 +13,7 @@ import dev.weir.metadata.ProducerSequences;
 import dev.weir.metadata.SegmentRecord;
 import dev.weir.metadata.TopicExistsException;
 import dev.weir.metadata.TopicRecord;
+import dev.weir.metadata.WalWrite;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -38,7 +39,8 @@ import org.sqlite.SQLiteConfig;
 
 /**
  * The embedded metadata database of a single node: one SQLite file in WAL mode with
- * {@code synchronous=FULL}, so a commit is on disk when it returns.
+ * {@code synchronous=FULL}, so a commit is on disk when it returns; the commits of WAL objects may
+ * ask for {@code NORMAL} instead (see {@link #commit}).
  *
  * <p>Only one process may open the file (the data directory is locked by the broker), so this class
  * keeps the partitions' next offsets and the producers' sequences in memory as the authority and
@@ -58,6 +60,8 @@ public final class SqliteMetadataStore implements MetadataStore {
     private final String clusterId;
     private final Map<PartitionKey, long[]> offsets = new ConcurrentHashMap<>();
     private final Map<ProducerKey, ProducerSequences> producers = new HashMap<>();
+    /** The writer connection's synchronous setting: FULL (true) or NORMAL; guarded by the monitor. */
+    private boolean synced = true;
 
     private record ProducerKey(long producerId, PartitionKey partition) {
     }
@@ -287,22 +291,38 @@ public final class SqliteMetadataStore implements MetadataStore {
     }
 
     @Override
-    public synchronized List<AppendOutcome> commit(String objectKey, long objectSize, List<BatchAppend> batches) {
+    public synchronized List<AppendOutcome> commit(WalWrite written, List<BatchAppend> batches) {
         List<AppendOutcome> outcomes = new ArrayList<>(batches.size());
         Map<PartitionKey, long[]> touched = new LinkedHashMap<>();
         Map<ProducerKey, ProducerSequences> touchedProducers = new LinkedHashMap<>();
-        write(() -> {
-            PreparedStatement insertObject = commitStatement(
-                "INSERT INTO objects (object_key, size, created_ms) VALUES (?, ?, ?)");
-            insertObject.setString(1, objectKey);
-            insertObject.setLong(2, objectSize);
-            insertObject.setLong(3, clock.millis());
-            insertObject.executeUpdate();
+        String fileKey = written.fileKey();
+        write(written.sync(), () -> {
+            if (written.firstInFile()) {
+                PreparedStatement insertObject = commitStatement(
+                    "INSERT INTO objects (object_key, size, created_ms) VALUES (?, ?, ?)");
+                insertObject.setString(1, fileKey);
+                insertObject.setLong(2, written.end());
+                insertObject.setLong(3, clock.millis());
+                insertObject.executeUpdate();
+                PreparedStatement lastFile = commitStatement("UPDATE cluster SET last_wal_file = ? WHERE id = 1");
+                lastFile.setString(1, fileKey);
+                lastFile.executeUpdate();
+            } else {
+                // created_ms becomes the time of the file's latest commit, which is what merging waits on.
+                PreparedStatement extend = commitStatement(
+                    "UPDATE objects SET size = ?, created_ms = ?, unreferenced_since_ms = NULL WHERE object_key = ?");
+                extend.setLong(1, written.end());
+                extend.setLong(2, clock.millis());
+                extend.setString(3, fileKey);
+                if (extend.executeUpdate() != 1) {
+                    throw new SQLException("WAL file " + fileKey + " is not recorded (any more)");
+                }
+            }
             PreparedStatement insertBatch = commitStatement(
                 "INSERT INTO batches (topic_id, partition, base_offset, last_offset, object_key, position, size,"
                     + " max_timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
             for (BatchAppend batch : batches) {
-                outcomes.add(assignOffsets(objectKey, batch, touched, touchedProducers, insertBatch));
+                outcomes.add(assignOffsets(fileKey, batch, touched, touchedProducers, insertBatch));
             }
             insertBatch.executeBatch();
             updatePartitionOffsets(touched);
@@ -511,6 +531,28 @@ public final class SqliteMetadataStore implements MetadataStore {
                 try (ResultSet rows = select.executeQuery()) {
                     rows.next();
                     return rows.getLong(1);
+                }
+            }
+        });
+    }
+
+    @Override
+    public Optional<String> lastWalFile() {
+        return read(connection -> {
+            try (Statement statement = connection.createStatement();
+                 ResultSet rows = statement.executeQuery("SELECT last_wal_file FROM cluster WHERE id = 1")) {
+                return rows.next() ? Optional.ofNullable(rows.getString(1)) : Optional.empty();
+            }
+        });
+    }
+
+    @Override
+    public long objectSize(String objectKey) {
+        return read(connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT size FROM objects WHERE object_key = ?")) {
+                select.setString(1, objectKey);
+                try (ResultSet rows = select.executeQuery()) {
+                    return rows.next() ? rows.getLong(1) : -1L;
                 }
             }
         });
@@ -882,9 +924,30 @@ public final class SqliteMetadataStore implements MetadataStore {
         T apply(Connection connection) throws SQLException;
     }
 
-    /** Runs the work in one transaction on the writer connection; the caller holds the monitor. */
+    /** Runs the work in one transaction on the writer connection, synced; the caller holds the monitor. */
     private void write(SqlWork work) {
+        write(true, work);
+    }
+
+    /**
+     * Runs the work in one transaction on the writer connection; the caller holds the monitor. With
+     * {@code sync} the transaction is on disk when this returns (synchronous=FULL), otherwise it is in
+     * the operating system's hands (NORMAL: safe from a process crash, and made durable by the next
+     * synced transaction or checkpoint).
+     */
+    private void write(boolean sync, SqlWork work) {
         try {
+            if (sync != synced) {
+                // The setting may not change inside a transaction, and the driver keeps one open between
+                // commits while auto-commit is off: leave it (it is empty here) for the change.
+                writer.setAutoCommit(true);
+                try (Statement pragma = writer.createStatement()) {
+                    pragma.execute(sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+                } finally {
+                    writer.setAutoCommit(false);
+                }
+                synced = sync;
+            }
             work.run();
             writer.commit();
         } catch (SQLException | RuntimeException e) {

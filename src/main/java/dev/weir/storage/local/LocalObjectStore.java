@@ -3,6 +3,7 @@ package dev.weir.storage.local;
 import dev.weir.storage.ObjectStore;
 import dev.weir.storage.ObjectWriter;
 import dev.weir.storage.StorageException;
+import dev.weir.storage.WalFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -19,21 +20,22 @@ import java.util.stream.Stream;
 
 /**
  * Objects as files under one directory; a key's slashes are subdirectories. A put writes the file,
- * fsyncs it and fsyncs its directory, so both the bytes and the name survive a crash; a reserved key's
- * file and name were made durable beforehand (many with one directory sync), so its put syncs only
- * the data. Reads are
- * positional and share one open channel per object (at most {@link #MAX_OPEN_FILES} open at once).
- * Thread-safe.
+ * fsyncs it and fsyncs its directory, so both the bytes and the name survive a crash. A WAL file is
+ * filled with zeros to its capacity and synced when it is created, so a write into it changes neither
+ * the file's size nor its allocation and its fdatasync carries the data alone: no file-system journal
+ * commit, which would queue behind every other sync on the disk. Reads are positional and share one
+ * open channel per object (at most {@link #MAX_OPEN_FILES} open at once). Thread-safe.
  */
 public final class LocalObjectStore implements ObjectStore {
     private static final int MAX_OPEN_FILES = 512;
     /** Objects up to this size are staged in one direct buffer per writing thread (kept for reuse). */
     private static final int MAX_STAGING_BYTES = 64 * 1024 * 1024;
+    /** Written over a new WAL file's whole capacity; never changed. */
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20);
     private static final ThreadLocal<ByteBuffer> WRITE_BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(1 << 20));
 
     private final Path root;
     private final Map<String, FileChannel> open = new ConcurrentHashMap<>();
-    private final java.util.Set<String> reserved = ConcurrentHashMap.newKeySet();
 
     public LocalObjectStore(Path root) {
         this.root = root;
@@ -54,24 +56,98 @@ public final class LocalObjectStore implements ObjectStore {
     @Override
     public void put(String key, ByteBuffer[] parts) {
         Path file = path(key);
-        boolean wasReserved = reserved.remove(key);
         try {
-            Path directory = file.getParent();
-            if (!wasReserved && !Files.isDirectory(directory)) {
-                Files.createDirectories(directory);
-                syncDirectory(directory.getParent());
+            createParent(file);
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                writeFully(channel, 0, parts);
+                channel.force(true);
             }
-            StandardOpenOption existence = wasReserved ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.CREATE_NEW;
-            try (FileChannel channel = FileChannel.open(file, existence, StandardOpenOption.WRITE)) {
-                writeFully(channel, parts);
-                // A reserved file's name is durable already, so the data (and size) are all that need syncing.
-                channel.force(!wasReserved);
-            }
-            if (!wasReserved) {
-                syncDirectory(directory);
-            }
+            syncDirectory(file.getParent());
         } catch (IOException e) {
             throw new StorageException("writing object " + key + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static void createParent(Path file) throws IOException {
+        Path directory = file.getParent();
+        if (!Files.isDirectory(directory)) {
+            Files.createDirectories(directory);
+            syncDirectory(directory.getParent());
+        }
+    }
+
+    @Override
+    public WalFile createWalFile(String key, long capacity) {
+        Path file = path(key);
+        FileChannel channel = null;
+        try {
+            createParent(file);
+            channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            ByteBuffer zeros = ZEROS.duplicate();
+            for (long position = 0; position < capacity; position += zeros.capacity()) {
+                zeros.clear().limit((int) Math.min(zeros.capacity(), capacity - position));
+                while (zeros.hasRemaining()) {
+                    channel.write(zeros, position + zeros.position());
+                }
+            }
+            channel.force(true);
+            syncDirectory(file.getParent());
+            return new LocalWalFile(key, channel, capacity);
+        } catch (IOException e) {
+            if (channel != null) {
+                closeQuietly(channel);
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException ignored) {
+                    // A WAL file that was never committed is deleted at the next start.
+                }
+            }
+            throw new StorageException("creating WAL file " + key + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static final class LocalWalFile implements WalFile {
+        private final String key;
+        private final FileChannel channel;
+        private final long capacity;
+
+        LocalWalFile(String key, FileChannel channel, long capacity) {
+            this.key = key;
+            this.channel = channel;
+            this.capacity = capacity;
+        }
+
+        @Override
+        public String key() {
+            return key;
+        }
+
+        @Override
+        public long capacity() {
+            return capacity;
+        }
+
+        @Override
+        public void write(long position, ByteBuffer[] parts) {
+            long total = 0;
+            for (ByteBuffer part : parts) {
+                total += part.remaining();
+            }
+            if (position < 0 || position + total > capacity) {
+                throw new IllegalArgumentException("write of " + total + " bytes at " + position + " outside WAL file "
+                    + key + " of " + capacity + " bytes");
+            }
+            try {
+                writeFully(channel, position, parts);
+                channel.force(false);
+            } catch (IOException e) {
+                throw new StorageException("writing WAL file " + key + " failed: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void close() {
+            closeQuietly(channel);
         }
     }
 
@@ -79,11 +155,7 @@ public final class LocalObjectStore implements ObjectStore {
     public ObjectWriter create(String key) {
         Path file = path(key);
         try {
-            Path directory = file.getParent();
-            if (!Files.isDirectory(directory)) {
-                Files.createDirectories(directory);
-                syncDirectory(directory.getParent());
-            }
+            createParent(file);
             return new FileWriter(key, file, FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
         } catch (IOException e) {
             throw new StorageException("creating object " + key + " failed: " + e.getMessage(), e);
@@ -166,43 +238,11 @@ public final class LocalObjectStore implements ObjectStore {
         }
     }
 
-    @Override
-    public void reserve(List<String> keys) {
-        java.util.Set<Path> directories = new java.util.HashSet<>();
-        List<Path> created = new ArrayList<>();
-        try {
-            for (String key : keys) {
-                Path file = path(key);
-                Path directory = file.getParent();
-                if (!Files.isDirectory(directory)) {
-                    Files.createDirectories(directory);
-                    syncDirectory(directory.getParent());
-                }
-                Files.newByteChannel(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
-                created.add(file);
-                directories.add(directory);
-            }
-            for (Path directory : directories) {
-                syncDirectory(directory);
-            }
-            reserved.addAll(keys);
-        } catch (IOException e) {
-            for (Path file : created) {
-                try {
-                    Files.deleteIfExists(file);
-                } catch (IOException ignored) {
-                    // An empty file that is never committed is removed at the next start.
-                }
-            }
-            throw new StorageException("reserving objects " + keys + " failed: " + e.getMessage(), e);
-        }
-    }
-
     /**
      * Copies the parts into this thread's direct buffer and writes that: a gathering write of many heap
      * buffers makes the JDK allocate a temporary direct buffer per part, which is far slower.
      */
-    private static void writeFully(FileChannel channel, ByteBuffer[] parts) throws IOException {
+    private static void writeFully(FileChannel channel, long position, ByteBuffer[] parts) throws IOException {
         long total = 0;
         for (ByteBuffer part : parts) {
             total += part.remaining();
@@ -213,10 +253,11 @@ public final class LocalObjectStore implements ObjectStore {
             WRITE_BUFFER.set(staging);
         }
         if (total > staging.capacity()) {
+            long at = position;
             for (ByteBuffer part : parts) {
                 ByteBuffer remaining = part.duplicate();
                 while (remaining.hasRemaining()) {
-                    channel.write(remaining);
+                    at += channel.write(remaining, at);
                 }
             }
             return;
@@ -227,7 +268,7 @@ public final class LocalObjectStore implements ObjectStore {
         }
         staging.flip();
         while (staging.hasRemaining()) {
-            channel.write(staging);
+            channel.write(staging, position + staging.position());
         }
     }
 

@@ -1,0 +1,88 @@
+package dev.weir.log;
+
+import dev.weir.metadata.PartitionKey;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * The layout of a WAL object inside a WAL file: a header naming the partition of each batch, then the
+ * batches, as produced (Kafka v2 record batches, each with its own CRC). The header is enough to
+ * commit the object again from the file alone, which start-up does for objects whose commit the
+ * metadata database lost (see {@link WalReplay}).
+ *
+ * <pre>
+ * magic "WEIRWAL2" (8) | created ms (8) | object length, header included (4) | batch count (4)
+ * | CRC32C of the header without this field (4) | per batch: topic id (16), partition (4)
+ * </pre>
+ */
+final class WalObjectFormat {
+    static final byte[] MAGIC = {'W', 'E', 'I', 'R', 'W', 'A', 'L', '2'};
+    static final int FIXED_BYTES = 28;
+    static final int PER_BATCH_BYTES = 20;
+    private static final int CRC_POSITION = 24;
+    /** More batches than this in one object would need a header over 2 MiB: never written. */
+    static final int MAX_BATCHES = 100_000;
+
+    private WalObjectFormat() {
+    }
+
+    static int headerBytes(int batchCount) {
+        return FIXED_BYTES + PER_BATCH_BYTES * batchCount;
+    }
+
+    /** The header of an object of {@code objectBytes} (header included) holding batches of these partitions. */
+    static ByteBuffer header(long createdMs, int objectBytes, List<PartitionKey> partitions) {
+        ByteBuffer header = ByteBuffer.allocate(headerBytes(partitions.size()));
+        header.put(MAGIC).putLong(createdMs).putInt(objectBytes).putInt(partitions.size()).putInt(0);
+        for (PartitionKey partition : partitions) {
+            header.putLong(partition.topicId().getMostSignificantBits())
+                .putLong(partition.topicId().getLeastSignificantBits()).putInt(partition.partition());
+        }
+        header.putInt(CRC_POSITION, crc(header));
+        return header.flip();
+    }
+
+    private static int crc(ByteBuffer header) {
+        CRC32C crc = new CRC32C();
+        crc.update(header.duplicate().position(0).limit(CRC_POSITION));
+        crc.update(header.duplicate().position(CRC_POSITION + 4).limit(header.capacity()));
+        return (int) crc.getValue();
+    }
+
+    /** The fixed part of a header, read first: the object's length and batch count, or null if it is no header. */
+    record Fixed(int objectBytes, int batchCount) {
+        int headerBytes() {
+            return WalObjectFormat.headerBytes(batchCount);
+        }
+    }
+
+    static Fixed readFixed(ByteBuffer fixed) {
+        for (int i = 0; i < MAGIC.length; i++) {
+            if (fixed.get(i) != MAGIC[i]) {
+                return null;
+            }
+        }
+        int objectBytes = fixed.getInt(16);
+        int batchCount = fixed.getInt(20);
+        if (batchCount <= 0 || batchCount > MAX_BATCHES || objectBytes < headerBytes(batchCount)) {
+            return null;
+        }
+        return new Fixed(objectBytes, batchCount);
+    }
+
+    /** The partitions named by a whole header, or null if its checksum does not match. */
+    static List<PartitionKey> readPartitions(ByteBuffer header, int batchCount) {
+        if (header.getInt(CRC_POSITION) != crc(header)) {
+            return null;
+        }
+        List<PartitionKey> partitions = new ArrayList<>(batchCount);
+        for (int i = 0; i < batchCount; i++) {
+            int at = FIXED_BYTES + i * PER_BATCH_BYTES;
+            partitions.add(new PartitionKey(new Uuid(header.getLong(at), header.getLong(at + 8)), header.getInt(at + 16)));
+        }
+        return partitions;
+    }
+}

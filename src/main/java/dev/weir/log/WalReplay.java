@@ -1,0 +1,140 @@
+package dev.weir.log;
+
+import dev.weir.metadata.BatchAppend;
+import dev.weir.metadata.MetadataStore;
+import dev.weir.metadata.PartitionKey;
+import dev.weir.metadata.WalWrite;
+import dev.weir.storage.ObjectStore;
+import dev.weir.storage.StorageException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.MutableRecordBatch;
+import org.apache.kafka.common.record.internal.RecordBatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Start-up's replay of the write-ahead log. A WAL object is synced to disk before its commit, but the
+ * commit itself is not synced (one sync per acknowledgement instead of two), so a power failure or an
+ * operating-system crash may take the last commits while their objects are safe. Those objects follow
+ * the last committed one: after the committed end of the newest WAL file that had a commit, and in
+ * the WAL files after it. Each is committed again, in order, through the same commit as before, which
+ * gives its batches the same offsets and producer checks as the first time: every later write was
+ * lost with it, since any synced write makes the commits before it durable.
+ *
+ * <p>A file is read until the first object that is not whole (a write cut off by the crash, or the
+ * zeros of a file made ahead); reading goes on with the next file, whose objects were written after.
+ */
+final class WalReplay {
+    private static final Logger LOG = LoggerFactory.getLogger(WalReplay.class);
+
+    private WalReplay() {
+    }
+
+    /** Commits again the WAL objects whose commits were lost; returns how many. */
+    static int replay(ObjectStore store, MetadataStore metadata) {
+        Optional<String> last = metadata.lastWalFile();
+        int objects = 0;
+        int batches = 0;
+        for (String key : store.list(WalWriter.PREFIX)) {
+            long from;
+            if (last.isEmpty() || key.compareTo(last.get()) > 0) {
+                from = 0;
+            } else if (key.equals(last.get())) {
+                from = metadata.objectSize(key);
+                if (from < 0) {
+                    continue; // merged and deleted: everything in it was committed
+                }
+            } else {
+                continue;
+            }
+            boolean firstInFile = from == 0;
+            for (Found found = read(store, key, from); found != null; found = read(store, key, from)) {
+                metadata.commit(new WalWrite(key, found.end, firstInFile, true), found.appends);
+                firstInFile = false;
+                from = found.end;
+                objects++;
+                batches += found.appends.size();
+            }
+        }
+        if (objects > 0) {
+            LOG.warn("Committed {} WAL objects ({} batches) written after the last commit: the broker stopped between"
+                + " their write and their commit, or the commits were lost with the operating system", objects, batches);
+        }
+        return objects;
+    }
+
+    private record Found(long end, List<BatchAppend> appends) {
+    }
+
+    /** The whole WAL object at {@code position} of the file, or null if there is none. */
+    private static Found read(ObjectStore store, String key, long position) {
+        try {
+            ByteBuffer fixed = store.read(key, position, WalObjectFormat.FIXED_BYTES);
+            WalObjectFormat.Fixed header = WalObjectFormat.readFixed(fixed);
+            if (header == null) {
+                return null;
+            }
+            if (position + header.objectBytes() > fileSize(store, key)) {
+                return null;
+            }
+            ByteBuffer object = store.read(key, position, header.objectBytes());
+            List<PartitionKey> partitions = WalObjectFormat.readPartitions(
+                object.duplicate().limit(header.headerBytes()).slice(), header.batchCount());
+            if (partitions == null) {
+                return null;
+            }
+            List<BatchAppend> appends = appends(object.position(header.headerBytes()).slice(), partitions,
+                position + header.headerBytes());
+            return appends == null ? null : new Found(position + header.objectBytes(), appends);
+        } catch (StorageException endOfFile) {
+            return null;
+        }
+    }
+
+    private static long fileSize(ObjectStore store, String key) {
+        Optional<java.nio.channels.FileChannel> channel = store.openChannel(key);
+        if (channel.isEmpty()) {
+            return Long.MAX_VALUE; // the read below fails if the object is shorter
+        }
+        try (java.nio.channels.FileChannel open = channel.get()) {
+            return open.size();
+        } catch (java.io.IOException e) {
+            throw new StorageException("reading the size of WAL file " + key + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The batches of an object's body, each whole and matching its CRC, one per partition named; else null. */
+    private static List<BatchAppend> appends(ByteBuffer body, List<PartitionKey> partitions, long bodyPosition) {
+        List<BatchAppend> appends = new ArrayList<>(partitions.size());
+        long position = bodyPosition;
+        int end = body.limit();
+        for (PartitionKey partition : partitions) {
+            if (body.remaining() < org.apache.kafka.common.record.internal.Records.LOG_OVERHEAD) {
+                return null;
+            }
+            int size = body.getInt(body.position() + org.apache.kafka.common.record.internal.Records.SIZE_OFFSET)
+                + org.apache.kafka.common.record.internal.Records.LOG_OVERHEAD;
+            if (size <= org.apache.kafka.common.record.internal.Records.LOG_OVERHEAD || size > body.remaining()) {
+                return null;
+            }
+            ByteBuffer bytes = body.duplicate().limit(body.position() + size).slice();
+            var iterator = MemoryRecords.readableRecords(bytes).batches().iterator();
+            if (!iterator.hasNext()) {
+                return null;
+            }
+            MutableRecordBatch batch = iterator.next();
+            if (batch.magic() != RecordBatch.MAGIC_VALUE_V2 || batch.sizeInBytes() != size || !batch.isValid()) {
+                return null;
+            }
+            appends.add(new BatchAppend(partition, position, size, (int) (batch.lastOffset() - batch.baseOffset() + 1),
+                batch.maxTimestamp(), batch.producerId(), batch.producerEpoch(), batch.baseSequence()));
+            body.position(body.position() + size);
+            position += size;
+        }
+        return body.position() == end ? appends : null;
+    }
+}
