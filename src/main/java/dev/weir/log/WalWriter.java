@@ -41,6 +41,8 @@ import org.slf4j.LoggerFactory;
  */
 final class WalWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WalWriter.class);
+    /** Objects up to this size are written and committed by the sealing thread when nothing else is in flight. */
+    private static final int INLINE_MAX_BYTES = 256 * 1024;
     static final String PREFIX = "wal/";
 
     /** Called on the writer thread after each commit, with the committed batches in order. */
@@ -170,9 +172,11 @@ final class WalWriter implements AutoCloseable {
                 return;
             }
             Sealed sealed = build(batches);
-            if (inFlightObjects.getAndIncrement() == 0) {
-                // Nothing else in flight, so nothing to keep in order with: this thread writes and commits the
-                // object itself, sparing the lone producer two thread hand-offs on its way to the acknowledgement.
+            if (inFlightObjects.getAndIncrement() == 0 && sealed.size <= INLINE_MAX_BYTES) {
+                // Nothing else in flight, so nothing to keep in order with: this thread writes and commits a
+                // small object itself, sparing a lone producer two thread hand-offs on its way to the
+                // acknowledgement. Large objects (a loaded broker) go through the pipeline, so the next object
+                // is sealed and written while this one is.
                 writeAndCommit(sealed);
                 continue;
             }
