@@ -42,6 +42,9 @@ final class WalReplay {
         for (String key : store.list(WalWriter.PREFIX)) {
             long from;
             if (last.isEmpty() || key.compareTo(last.get()) > 0) {
+                if (metadata.objectSize(key) >= 0) {
+                    continue; // committed before last_wal_file was kept (an older data directory): nothing to redo
+                }
                 from = 0;
             } else if (key.equals(last.get())) {
                 from = metadata.objectSize(key);
