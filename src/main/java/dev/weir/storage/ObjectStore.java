@@ -5,18 +5,10 @@ import java.util.List;
 
 /**
  * Where the log's bytes live: objects named by key, immutable once written, except WAL files, which
- * are written in place piece by piece ({@link WalFile}). {@link #put} returns only once the object is
- * durable. Implementations are thread-safe and throw {@link StorageException} on failure.
+ * are written in place piece by piece ({@link WalFile}). Writes are durable once they complete.
+ * Implementations are thread-safe and throw {@link StorageException} on failure.
  */
 public interface ObjectStore extends AutoCloseable {
-    /** Writes a new object durably. The key must not exist. */
-    default void put(String key, ByteBuffer data) {
-        put(key, new ByteBuffer[] {data});
-    }
-
-    /** Writes a new object made of these parts, in order, durably (a gathering write where possible). */
-    void put(String key, ByteBuffer[] parts);
-
     /** Starts writing a new object in pieces; the key must not exist. */
     ObjectWriter create(String key);
 

@@ -10,7 +10,6 @@ import dev.weir.metadata.sqlite.SqliteMetadataStore;
 import dev.weir.storage.StorageException;
 import dev.weir.testing.DataDirectory;
 import dev.weir.storage.local.LocalObjectStore;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -180,7 +179,7 @@ class LogTest {
     @Test
     void objectsWrittenButNeverCommittedAreDeletedAtStart() throws Exception {
         log.append(partition, batch(1, -1, (short) 0, 0)).join();
-        store.put("wal/00000000000000099999", ByteBuffer.wrap(new byte[] {1, 2, 3}));
+        java.nio.file.Files.write(dir.resolve("objects/wal/00000000000000099999"), new byte[] {1, 2, 3});
         reopen();
         assertThat(store.list("wal/")).doesNotContain("wal/00000000000000099999")
             .containsAll(DataDirectory.committedObjects(dir));

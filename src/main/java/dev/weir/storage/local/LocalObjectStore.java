@@ -19,8 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
- * Objects as files under one directory; a key's slashes are subdirectories. A put writes the file,
- * fsyncs it and fsyncs its directory, so both the bytes and the name survive a crash. A WAL file is
+ * Objects as files under one directory; a key's slashes are subdirectories. A completed object's
+ * file and directory are fsynced, so both the bytes and the name survive a crash. A WAL file is
  * filled with zeros to its capacity and synced when it is created, so a write into it changes neither
  * the file's size nor its allocation and its fdatasync carries the data alone: no file-system journal
  * commit, which would queue behind every other sync on the disk. Reads are positional and share one
@@ -28,7 +28,7 @@ import java.util.stream.Stream;
  */
 public final class LocalObjectStore implements ObjectStore {
     private static final int MAX_OPEN_FILES = 512;
-    /** Objects up to this size are staged in one direct buffer per writing thread (kept for reuse). */
+    /** WAL writes up to this size are staged in one direct buffer per writing thread (kept for reuse). */
     private static final int MAX_STAGING_BYTES = 64 * 1024 * 1024;
     /** Written over a new WAL file's whole capacity; never changed. */
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20);
@@ -51,21 +51,6 @@ public final class LocalObjectStore implements ObjectStore {
             throw new IllegalArgumentException("bad object key " + key);
         }
         return root.resolve(key);
-    }
-
-    @Override
-    public void put(String key, ByteBuffer[] parts) {
-        Path file = path(key);
-        try {
-            createParent(file);
-            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                writeFully(channel, 0, parts);
-                channel.force(true);
-            }
-            syncDirectory(file.getParent());
-        } catch (IOException e) {
-            throw new StorageException("writing object " + key + " failed: " + e.getMessage(), e);
-        }
     }
 
     private static void createParent(Path file) throws IOException {
