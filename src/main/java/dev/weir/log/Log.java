@@ -58,13 +58,17 @@ public final class Log implements AutoCloseable {
         this.clock = clock;
         this.settings = settings;
         this.timer = timer;
-        WalReplay.replay(store, metadata);
+        List<String> walFiles = store.list(WalWriter.PREFIX);
         Set<String> committed = metadata.committedObjectKeys();
+        if (WalReplay.replay(store, metadata, walFiles, committed) > 0) {
+            committed = metadata.committedObjectKeys();
+        }
         // A WAL file whose objects were all merged is deleted, but replay still counts on new files coming after it.
-        long firstObjectId = Math.max(recover(committed, WalWriter.PREFIX, "WAL files (made ahead, or whose objects never reached a commit)"),
+        long firstObjectId = Math.max(recover(committed, WalWriter.PREFIX, walFiles,
+                "WAL files (made ahead, or whose objects never reached a commit)"),
             metadata.lastWalFile().map(key -> objectId(WalWriter.PREFIX, key) + 1).orElse(0L));
-        this.nextSegmentId = new java.util.concurrent.atomic.AtomicLong(
-            recover(committed, BatchReader.SEGMENT_PREFIX, "segment objects (merging or compaction was cut off)"));
+        this.nextSegmentId = new java.util.concurrent.atomic.AtomicLong(recover(committed, BatchReader.SEGMENT_PREFIX,
+            store.list(BatchReader.SEGMENT_PREFIX), "segment objects (merging or compaction was cut off)"));
         this.reader = new BatchReader(store);
         metadata.partitionOffsets().forEach((key, offsets) -> partitions.put(key,
             new PartitionState(offsets.logStartOffset(), offsets.nextOffset())));
@@ -74,14 +78,14 @@ public final class Log implements AutoCloseable {
     }
 
     /**
-     * Deletes objects under {@code prefix} that were written but never committed (a crash between the
-     * two: a WAL object never acknowledged, or a segment whose index switch never happened); returns
-     * the next free id under that prefix.
+     * Deletes the objects under {@code prefix} (listed in {@code stored}) that were written but never
+     * committed (a crash between the two: a WAL file made ahead or never reaching a commit, or a segment
+     * whose index switch never happened); returns the next free id under that prefix.
      */
-    private long recover(Set<String> committed, String prefix, String what) {
+    private long recover(Set<String> committed, String prefix, List<String> stored, String what) {
         long maxId = -1;
         int deleted = 0;
-        for (String key : store.list(prefix)) {
+        for (String key : stored) {
             long id;
             try {
                 id = objectId(prefix, key);

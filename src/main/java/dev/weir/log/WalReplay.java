@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.RecordBatch;
@@ -34,28 +35,29 @@ final class WalReplay {
     private WalReplay() {
     }
 
-    /** Commits again the WAL objects whose commits were lost; returns how many. */
-    static int replay(ObjectStore store, MetadataStore metadata) {
+    /**
+     * Commits again the WAL objects whose commits were lost; returns how many. {@code walFiles} are the
+     * WAL files in the store, in key order, and {@code committed} the committed object keys.
+     */
+    static int replay(ObjectStore store, MetadataStore metadata, List<String> walFiles, Set<String> committed) {
         Optional<String> last = metadata.lastWalFile();
         int objects = 0;
         int batches = 0;
-        for (String key : store.list(WalWriter.PREFIX)) {
+        for (String key : walFiles) {
             long from;
-            if (last.isEmpty() || key.compareTo(last.get()) > 0) {
-                if (metadata.objectSize(key) >= 0) {
-                    continue; // committed before last_wal_file was kept (an older data directory): nothing to redo
-                }
-                from = 0;
-            } else if (key.equals(last.get())) {
-                from = metadata.objectSize(key);
-                if (from < 0) {
+            if (last.isPresent() && key.equals(last.get())) {
+                if (!committed.contains(key)) {
                     continue; // merged and deleted: everything in it was committed
                 }
+                from = metadata.objectSize(key);
+            } else if ((last.isEmpty() || key.compareTo(last.get()) > 0) && !committed.contains(key)) {
+                from = 0;
             } else {
-                continue;
+                continue; // before the last file, or committed before last_wal_file was kept (an older data directory)
             }
+            long fileSize = fileSize(store, key);
             boolean firstInFile = from == 0;
-            for (Found found = read(store, key, from); found != null; found = read(store, key, from)) {
+            for (Found found = read(store, key, from, fileSize); found != null; found = read(store, key, from, fileSize)) {
                 metadata.commit(new WalWrite(key, found.end, firstInFile, true), found.appends);
                 firstInFile = false;
                 from = found.end;
@@ -74,14 +76,14 @@ final class WalReplay {
     }
 
     /** The whole WAL object at {@code position} of the file, or null if there is none. */
-    private static Found read(ObjectStore store, String key, long position) {
+    private static Found read(ObjectStore store, String key, long position, long fileSize) {
         try {
             ByteBuffer fixed = store.read(key, position, WalObjectFormat.FIXED_BYTES);
             WalObjectFormat.Fixed header = WalObjectFormat.readFixed(fixed);
             if (header == null) {
                 return null;
             }
-            if (position + header.objectBytes() > fileSize(store, key)) {
+            if (position + header.objectBytes() > fileSize) {
                 return null;
             }
             ByteBuffer object = store.read(key, position, header.objectBytes());

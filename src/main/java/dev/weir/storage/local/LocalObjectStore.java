@@ -339,7 +339,12 @@ public final class LocalObjectStore implements ObjectStore {
     @Override
     public List<String> list(String prefix) {
         List<String> keys = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(root)) {
+        // Only the directory the prefix names is walked ("wal/" lists objects/wal, not the segments too).
+        Path directory = root.resolve(prefix.substring(0, prefix.lastIndexOf('/') + 1));
+        if (!Files.isDirectory(directory)) {
+            return keys;
+        }
+        try (Stream<Path> files = Files.walk(directory)) {
             files.filter(Files::isRegularFile).forEach(file -> {
                 String key = root.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
                 if (key.startsWith(prefix)) {
