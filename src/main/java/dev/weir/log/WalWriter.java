@@ -92,7 +92,7 @@ final class WalWriter implements AutoCloseable {
     private CompletableFuture<WalFile> next;
     /** Set by the committing thread when a commit failed, so the sealing thread starts a new file. */
     private volatile boolean rollRequested;
-    /** Set when a commit failed: the next commit is synced. Only the committing thread touches it. */
+    /** Set when storing an object failed: the next commit is synced. Touched only where objects are committed, one at a time. */
     private volatile boolean syncNextCommit;
     /** The key of the file of the latest committed object: it and later files may still be written. */
     private volatile String lastCommittedFile;
@@ -380,26 +380,8 @@ final class WalWriter implements AutoCloseable {
                 syncNextCommit), sealed.appends);
             syncNextCommit = false;
             lastCommittedFile = sealed.file.key();
-        } catch (java.util.concurrent.CompletionException | StorageException | MetadataException e) {
-            rollRequested = true;
-            syncNextCommit = true;
-            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
-            boolean storage = cause instanceof StorageException || cause instanceof MetadataException;
-            LOG.error("Writing a WAL object with {} batches into {} failed; its produce requests get {}",
-                sealed.batches.size(), sealed.file == null ? "a new WAL file" : sealed.file.key(),
-                storage ? "KAFKA_STORAGE_ERROR" : "UNKNOWN_SERVER_ERROR", cause);
-            Errors error = storage ? Errors.KAFKA_STORAGE_ERROR : Errors.UNKNOWN_SERVER_ERROR;
-            for (Pending item : sealed.batches) {
-                item.result.complete(AppendOutcome.failed(error, "The broker failed to store the batch."));
-            }
-            return;
         } catch (RuntimeException e) {
-            rollRequested = true;
-            syncNextCommit = true;
-            LOG.error("Committing a WAL object into {} failed unexpectedly", sealed.file.key(), e);
-            for (Pending item : sealed.batches) {
-                item.result.complete(AppendOutcome.failed(Errors.UNKNOWN_SERVER_ERROR, "Internal error while storing."));
-            }
+            failed(sealed, e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e);
             return;
         } finally {
             if (sealed.retired != null) {
@@ -417,6 +399,23 @@ final class WalWriter implements AutoCloseable {
             for (int i = 0; i < sealed.batches.size(); i++) {
                 sealed.batches.get(i).result.complete(outcomes.get(i));
             }
+        }
+    }
+
+    /**
+     * Answers the object's batches with the error its failure calls for, and has the next object start a
+     * new file and sync its commit.
+     */
+    private void failed(Sealed sealed, Throwable cause) {
+        rollRequested = true;
+        syncNextCommit = true;
+        boolean storage = cause instanceof StorageException || cause instanceof MetadataException;
+        Errors error = storage ? Errors.KAFKA_STORAGE_ERROR : Errors.UNKNOWN_SERVER_ERROR;
+        LOG.error("Storing a WAL object with {} batches in {} failed; its produce requests get {}", sealed.batches.size(),
+            sealed.file == null ? "a new WAL file" : sealed.file.key(), error.name(), cause);
+        String message = storage ? "The broker failed to store the batch." : "Internal error while storing.";
+        for (Pending item : sealed.batches) {
+            item.result.complete(AppendOutcome.failed(error, message));
         }
     }
 
