@@ -43,8 +43,7 @@ class CorruptBatchTest {
             }
             producer.flush();
         }
-        String object = DataDirectory.committedObjects(dataDir).stream().filter(key -> key.startsWith("wal/"))
-            .findFirst().orElseThrow();
+        String object = DataDirectory.committedWalFiles(dataDir).get(0);
         DataDirectory.damageByte(dataDir.resolve("objects").resolve(object),
             DataDirectory.committedBytes(dataDir, object) - 500);
     }

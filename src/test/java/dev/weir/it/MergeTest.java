@@ -43,7 +43,7 @@ class MergeTest {
     /** Committed WAL files (objects are written into them one after another), segment files and index rows. */
     private Counts counts() throws Exception {
         Set<String> files = DataDirectory.objectFiles(dataDir);
-        return new Counts(DataDirectory.committedObjects(dataDir).stream().filter(key -> key.startsWith("wal/")).count(),
+        return new Counts(DataDirectory.committedWalFiles(dataDir).size(),
             files.stream().filter(key -> key.startsWith("segment/")).count(), DataDirectory.indexRows(dataDir));
     }
 

@@ -49,6 +49,11 @@ public final class DataDirectory {
         return keys;
     }
 
+    /** Keys of the committed WAL files ("wal/&lt;id&gt;"), in order. */
+    public static List<String> committedWalFiles(Path dataDir) throws SQLException {
+        return committedObjects(dataDir).stream().filter(key -> key.startsWith("wal/")).toList();
+    }
+
     /** The committed bytes of an object: for a WAL file, where its last committed WAL object ends. */
     public static long committedBytes(Path dataDir, String key) throws SQLException {
         try (Connection connection = readOnly(dataDir);
