@@ -17,7 +17,6 @@ import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -45,20 +44,8 @@ class CompactionTest {
         producer.flush();
     }
 
-    private static List<ConsumerRecord<String, String>> readAll(TestBroker broker, String topic) throws Exception {
-        TopicPartition partition = new TopicPartition(topic, 0);
-        List<ConsumerRecord<String, String>> records = new ArrayList<>();
-        try (Admin admin = Admin.create(broker.clientProperties());
-             KafkaConsumer<String, String> consumer = Clients.consumer(broker.clientProperties(), Map.of())) {
-            long end = admin.listOffsets(Map.of(partition, OffsetSpec.latest())).all().get().get(partition).offset();
-            consumer.assign(List.of(partition));
-            consumer.seekToBeginning(List.of(partition));
-            long deadline = System.currentTimeMillis() + 30_000;
-            while (consumer.position(partition) < end && System.currentTimeMillis() < deadline) {
-                consumer.poll(Duration.ofMillis(100)).forEach(records::add);
-            }
-        }
-        return records;
+    private static List<ConsumerRecord<String, String>> readAll(TestBroker broker, String topic) {
+        return Clients.readToEnd(broker.clientProperties(), List.of(new TopicPartition(topic, 0)));
     }
 
     /** The latest value of each key as a reader from the start sees it, checking offsets only grow. */

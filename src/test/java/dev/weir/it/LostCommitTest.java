@@ -6,7 +6,6 @@ import dev.weir.testing.Clients;
 import dev.weir.testing.DataDirectory;
 import dev.weir.testing.TestBroker;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +14,6 @@ import java.util.concurrent.Future;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -96,23 +94,14 @@ class LostCommitTest {
     }
 
     private static Map<TopicPartition, TreeMap<Long, String>> readAll(TestBroker broker) {
-        Map<TopicPartition, TreeMap<Long, String>> read = new java.util.HashMap<>();
         List<TopicPartition> partitions = new ArrayList<>();
         for (int p = 0; p < PARTITIONS; p++) {
             partitions.add(new TopicPartition(TOPIC, p));
         }
-        try (KafkaConsumer<String, String> consumer = Clients.consumer(broker.clientProperties(),
-            Map.of("enable.auto.commit", "false"))) {
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp)) && System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
-                    read.computeIfAbsent(new TopicPartition(record.topic(), record.partition()), key -> new TreeMap<>())
-                        .put(record.offset(), record.value());
-                }
-            }
+        Map<TopicPartition, TreeMap<Long, String>> read = new java.util.HashMap<>();
+        for (ConsumerRecord<String, String> record : Clients.readToEnd(broker.clientProperties(), partitions)) {
+            read.computeIfAbsent(new TopicPartition(record.topic(), record.partition()), key -> new TreeMap<>())
+                .put(record.offset(), record.value());
         }
         return read;
     }
