@@ -11,7 +11,8 @@ import org.apache.kafka.common.Uuid;
  * The layout of a WAL object inside a WAL file: a header naming the partition of each batch, then the
  * batches, as produced (Kafka v2 record batches, each with its own CRC). The header is enough to
  * commit the object again from the file alone, which start-up does for objects whose commit the
- * metadata database lost (see {@link WalReplay}).
+ * metadata database lost (see {@link WalReplay}). Each object starts at a multiple of
+ * {@link dev.weir.storage.WalFile#ALIGNMENT} in its file; zeros pad the gap after the one before.
  *
  * <pre>
  * magic "WEIRWAL2" (8) | created ms (8) | object length, header included (4) | batch count (4)

@@ -6,6 +6,7 @@ import dev.weir.metadata.PartitionKey;
 import dev.weir.metadata.WalWrite;
 import dev.weir.storage.ObjectStore;
 import dev.weir.storage.StorageException;
+import dev.weir.storage.WalFile;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,8 +27,9 @@ import org.slf4j.LoggerFactory;
  * gives its batches the same offsets and producer checks as the first time: every later write was
  * lost with it, since any synced write makes the commits before it durable.
  *
- * <p>A file is read until the first object that is not whole (a write cut off by the crash, or the
- * zeros of a file made ahead); reading goes on with the next file, whose objects were written after.
+ * <p>Objects start at page boundaries ({@link WalFile#ALIGNMENT}). A file is read until the first
+ * object that is not whole (a write cut off by the crash, or the zeros of a file made ahead); reading
+ * goes on with the next file, whose objects were written after.
  */
 final class WalReplay {
     private static final Logger LOG = LoggerFactory.getLogger(WalReplay.class);
@@ -49,7 +51,7 @@ final class WalReplay {
                 if (!committed.contains(key)) {
                     continue; // merged and deleted: everything in it was committed
                 }
-                from = metadata.objectSize(key);
+                from = WalFile.aligned(metadata.objectSize(key));
             } else if ((last.isEmpty() || key.compareTo(last.get()) > 0) && !committed.contains(key)) {
                 from = 0;
             } else {
@@ -60,7 +62,7 @@ final class WalReplay {
             for (Found found = read(store, key, from, fileSize); found != null; found = read(store, key, from, fileSize)) {
                 metadata.commit(new WalWrite(key, found.end, firstInFile, true), found.appends);
                 firstInFile = false;
-                from = found.end;
+                from = WalFile.aligned(found.end);
                 objects++;
                 batches += found.appends.size();
             }

@@ -43,6 +43,8 @@ final class WalWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WalWriter.class);
     /** Objects up to this size are written and committed by the sealing thread when nothing else is in flight. */
     private static final int INLINE_MAX_BYTES = 256 * 1024;
+    /** Zeros that pad an object to the end of its last page; never changed. */
+    private static final ByteBuffer PADDING = ByteBuffer.allocate(WalFile.ALIGNMENT);
     static final String PREFIX = "wal/";
 
     /** Called on the writer thread after each commit, with the committed batches in order. */
@@ -290,7 +292,7 @@ final class WalWriter implements AutoCloseable {
      * Moves on to the next file (made ahead, or now if its making failed or the object needs more room)
      * and starts making the one after it.
      */
-    private WalFile roll(int objectBytes) {
+    private WalFile roll(long objectBytes) {
         WalFile file;
         try {
             file = next.join();
@@ -321,15 +323,17 @@ final class WalWriter implements AutoCloseable {
             size += item.batch.sizeInBytes();
             partitions.add(item.partition);
         }
+        // The object takes whole pages of its file (see WalFile): its write is padded with zeros to the next one.
+        long footprint = WalFile.aligned(size);
         WalFile retired = null;
         boolean newFile = false;
         try {
-            if (current == null || rollRequested || currentPosition + size > current.capacity()
+            if (current == null || rollRequested || currentPosition + footprint > current.capacity()
                 || System.nanoTime() - currentOpenedNanos >= fileRollNanos) {
                 rollRequested = false;
                 retired = current;
                 current = null;
-                current = roll(size);
+                current = roll(footprint);
                 currentPosition = 0;
                 currentOpenedNanos = System.nanoTime();
                 newFile = true;
@@ -339,9 +343,9 @@ final class WalWriter implements AutoCloseable {
             return new Sealed(null, 0, false, retired, batches, List.of(), size, null, failed);
         }
         long start = currentPosition;
-        currentPosition += size;
+        currentPosition += footprint;
         // The object is written from the batches' own buffers (a gathering write), not copied together first.
-        ByteBuffer[] parts = new ByteBuffer[batches.size() + 1];
+        ByteBuffer[] parts = new ByteBuffer[batches.size() + 2];
         parts[0] = WalObjectFormat.header(clock.millis(), size, partitions);
         List<BatchAppend> appends = new ArrayList<>(batches.size());
         long position = start + headerBytes;
@@ -353,6 +357,7 @@ final class WalWriter implements AutoCloseable {
             parts[i + 1] = batch.bytes().duplicate();
             position += batch.sizeInBytes();
         }
+        parts[batches.size() + 1] = PADDING.duplicate().limit((int) (footprint - size));
         return new Sealed(current, start, newFile, retired, batches, appends, size, parts, new CompletableFuture<>());
     }
 

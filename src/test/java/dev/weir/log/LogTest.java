@@ -175,6 +175,27 @@ class LogTest {
     }
 
     @Test
+    void eachWalObjectStartsOnAPageOfItsOwn() throws Exception {
+        // Appended one at a time, each batch is an object of its own, well under a page.
+        for (int i = 0; i < 5; i++) {
+            log.append(partition, batch(3, -1, (short) 0, 0)).join();
+        }
+        List<String> files = DataDirectory.committedWalFiles(dir);
+        assertThat(files).hasSize(1);
+        String key = files.get(0);
+        byte[] bytes = java.nio.file.Files.readAllBytes(dir.resolve("objects").resolve(key));
+        for (int i = 0; i < 5; i++) {
+            int start = i * dev.weir.storage.WalFile.ALIGNMENT;
+            assertThat(java.util.Arrays.copyOfRange(bytes, start, start + WalObjectFormat.MAGIC.length))
+                .as("object %d", i).isEqualTo(WalObjectFormat.MAGIC);
+        }
+        assertThat(DataDirectory.committedBytes(dir, key)).isBetween(4L * dev.weir.storage.WalFile.ALIGNMENT,
+            5L * dev.weir.storage.WalFile.ALIGNMENT);
+        reopen();
+        assertThat(offsetsReadFrom(0)).hasSize(15);
+    }
+
+    @Test
     void objectsWrittenButNeverCommittedAreDeletedAtStart() throws Exception {
         log.append(partition, batch(1, -1, (short) 0, 0)).join();
         java.nio.file.Files.write(dir.resolve("objects/wal/00000000000000099999"), new byte[] {1, 2, 3});
