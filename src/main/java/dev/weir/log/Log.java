@@ -39,6 +39,7 @@ public final class Log implements AutoCloseable {
     /** The leader epoch a single node reports and writes into every batch it serves. */
     public static final int LEADER_EPOCH = 0;
     private static final int MAX_BATCHES_PER_READ = 2048;
+    private static final int FIRST_PAGE_BATCHES = 16;
 
     private final ObjectStore store;
     private final MetadataStore metadata;
@@ -214,30 +215,42 @@ public final class Log implements AutoCloseable {
             logStartOffset);
     }
 
-    /** The slices to read: whole batches from {@code offset}, within {@code maxBytes}. */
+    /**
+     * The slices to read: whole batches from {@code offset}, within {@code maxBytes}. Batch locations are
+     * looked up a page at a time, the first one small, since a read usually fills its bytes with a few
+     * batches: asking the tail or the database for {@link #MAX_BATCHES_PER_READ} locations at once cost
+     * a fetch more than the batches it returned.
+     */
     private List<BatchReader.Slice> choose(PartitionKey partition, PartitionState state, long highWatermark, long offset,
                                            int maxBytes, boolean minOneBatch) {
-        if (offset >= highWatermark) {
-            return List.of();
-        }
-        int batchLimit = Math.max(1, Math.min(MAX_BATCHES_PER_READ, maxBytes / 64 + 1));
-        List<BatchLocation> located = state.tailFrom(offset, batchLimit);
-        if (located == null) {
-            located = metadata.batchesFrom(partition, offset, batchLimit);
-        }
         List<BatchReader.Slice> chosen = new ArrayList<>();
+        int batchLimit = Math.max(1, Math.min(MAX_BATCHES_PER_READ, maxBytes / 64 + 1));
         long bytes = 0;
-        for (BatchLocation row : located) {
-            if (row.baseOffset() >= highWatermark) {
-                break;
+        long next = offset;
+        int taken = 0;
+        for (int page = FIRST_PAGE_BATCHES; taken < batchLimit && next < highWatermark; page *= 4) {
+            int want = Math.min(page, batchLimit - taken);
+            List<BatchLocation> located = state.tailFrom(next, want);
+            if (located == null) {
+                located = metadata.batchesFrom(partition, next, want);
             }
-            BatchReader.Slice slice = reader.from(partition, row, offset);
-            BatchReader.Slice fitting = reader.cut(partition, slice, maxBytes - bytes, chosen.isEmpty() && minOneBatch);
-            if (fitting.size() > 0) {
-                chosen.add(fitting);
-                bytes += fitting.size();
+            for (BatchLocation row : located) {
+                if (row.baseOffset() >= highWatermark) {
+                    return chosen;
+                }
+                BatchReader.Slice slice = reader.from(partition, row, offset);
+                BatchReader.Slice fitting = reader.cut(partition, slice, maxBytes - bytes, chosen.isEmpty() && minOneBatch);
+                if (fitting.size() > 0) {
+                    chosen.add(fitting);
+                    bytes += fitting.size();
+                }
+                if (fitting.size() < slice.size()) {
+                    return chosen;
+                }
+                next = row.lastOffset() + 1;
             }
-            if (fitting.size() < slice.size()) {
+            taken += located.size();
+            if (located.size() < want) {
                 break;
             }
         }
