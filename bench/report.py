@@ -24,7 +24,7 @@ BUSY_PCT = 10
 LABEL = {"kafka": "Kafka", "weir": "Weir"}
 COLOR = {"kafka": "#4C72B0", "weir": "#DD8452"}
 
-# Reported workloads, in order, with a readable name. The warm-up run is measured but not reported.
+# Reported workloads, in order, with a readable name. The warm-up runs are measured but not reported.
 WORKLOADS = [
     ("produce-1k-acks-all", "produce 1 KiB, 6 partitions, acks=all"),
     ("produce-1k-acks-1", "produce 1 KiB, 6 partitions, acks=1"),
@@ -114,7 +114,7 @@ def load(work):
     runs = []  # dicts: server, round, workload, metrics..., ok
     with open(os.path.join(work, "manifest.tsv"), encoding="utf-8") as f:
         for row in csv.DictReader(f, delimiter="\t"):
-            if row["workload"] == "warmup":
+            if row["workload"].startswith("warmup"):
                 continue
             parsed = parse_output(row["tool"], row["output"])
             entry = {"server": row["server"], "round": int(row["round"]), "workload": row["workload"],
@@ -464,8 +464,9 @@ def main():
            "fsync before each acknowledgement). Fresh data directories each time, both on loopback.",
            "- All load comes from Apache Kafka 4.3.1's own tools: `ProducerPerformance` (unthrottled, batch.size "
            "128 KiB, linger.ms 5), `ConsumerPerformance` (a consumer group reading both 1 KiB topics from the "
-           "start), `EndToEndLatency` (one record at a time, acks=all). A warm-up produce run precedes them and is "
-           "not reported.",
+           "start), `EndToEndLatency` (one record at a time, acks=all). A warm-up precedes them and is not reported: "
+           "the same kinds of traffic (produce with acks=1, with acks=all, consume), long enough for each JVM's JIT "
+           "to compile most of its hot paths, so that the figures are those of a broker that has been running.",
            "- MB/s is 2^20 bytes per second, as the tools count it. Consumer throughput is the tools' fetch rate "
            "(`fetch.MB.sec`), leaving out the group join, which is reported as its own row.",
            "- Producer latencies are send-to-acknowledgement times under full, unthrottled load, so they are "
