@@ -44,10 +44,16 @@ public final class LocalObjectStore implements ObjectStore {
     private final Path root;
     private final Map<String, FileChannel> open = new ConcurrentHashMap<>();
     /** Cleared once the file system refuses direct I/O (tmpfs, some network file systems). */
-    private volatile boolean directZeroFill = true;
+    private volatile boolean directZeroFill;
 
     public LocalObjectStore(Path root) {
+        this(root, true);
+    }
+
+    /** With {@code directZeroFill} false, WAL files are zero-filled through the page cache, as where O_DIRECT is refused. */
+    LocalObjectStore(Path root, boolean directZeroFill) {
         this.root = root;
+        this.directZeroFill = directZeroFill;
         try {
             Files.createDirectories(root);
         } catch (IOException e) {
@@ -74,10 +80,15 @@ public final class LocalObjectStore implements ObjectStore {
     public WalFile createWalFile(String key, long capacity) {
         Path file = path(key);
         FileChannel channel = null;
+        // Only a file made here is deleted on failure: one that existed already is not this call's to remove.
+        boolean created = false;
         try {
             createParent(file);
-            if (!directZeroFill || !zeroFillDirect(file, capacity)) {
+            if (directZeroFill && zeroFillDirect(file, capacity)) {
+                created = true;
+            } else {
                 try (FileChannel buffered = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                    created = true;
                     writeZeros(buffered, capacity);
                     buffered.force(true);
                 }
@@ -89,10 +100,12 @@ public final class LocalObjectStore implements ObjectStore {
             if (channel != null) {
                 closeQuietly(channel);
             }
-            try {
-                Files.deleteIfExists(file);
-            } catch (IOException ignored) {
-                // A WAL file that was never committed is deleted at the next start.
+            if (created) {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException ignored) {
+                    // A WAL file that was never committed is deleted at the next start.
+                }
             }
             throw new StorageException("creating WAL file " + key + " failed: " + e.getMessage(), e);
         }

@@ -1,0 +1,59 @@
+package dev.weir.storage.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.weir.storage.StorageException;
+import dev.weir.storage.WalFile;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** WAL files on local disk, zero-filled with direct I/O or, where a file system refuses it, through the page cache. */
+class LocalObjectStoreTest {
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest(name = "direct zero-fill: {0}")
+    @ValueSource(booleans = {true, false})
+    void aWalFileIsZerosToItsCapacityAndKeepsWhatIsWrittenIntoIt(boolean direct) throws Exception {
+        try (LocalObjectStore store = new LocalObjectStore(dir, direct)) {
+            long capacity = (1 << 20) + 100; // not a whole number of pages
+            WalFile file = store.createWalFile("wal/00000000000000000001", capacity);
+            byte[] first = "first object".getBytes(StandardCharsets.UTF_8);
+            byte[] second = "second object".getBytes(StandardCharsets.UTF_8);
+            file.write(0, new ByteBuffer[] {ByteBuffer.wrap(first), ByteBuffer.allocate(WalFile.ALIGNMENT - first.length)});
+            file.write(WalFile.ALIGNMENT, new ByteBuffer[] {ByteBuffer.wrap(second)});
+            assertThatThrownBy(() -> file.write(capacity - 1, new ByteBuffer[] {ByteBuffer.allocate(2)}))
+                .isInstanceOf(IllegalArgumentException.class);
+            file.close();
+
+            byte[] bytes = Files.readAllBytes(dir.resolve("wal/00000000000000000001"));
+            assertThat((long) bytes.length).isGreaterThanOrEqualTo(capacity).isLessThan(capacity + WalFile.ALIGNMENT);
+            assertThat(new String(bytes, 0, first.length, StandardCharsets.UTF_8)).isEqualTo("first object");
+            assertThat(new String(bytes, WalFile.ALIGNMENT, second.length, StandardCharsets.UTF_8)).isEqualTo("second object");
+            int nonZero = 0;
+            for (int i = WalFile.ALIGNMENT + second.length; i < bytes.length; i++) {
+                nonZero += bytes[i] == 0 ? 0 : 1;
+            }
+            assertThat(nonZero).as("bytes never written").isZero();
+        }
+    }
+
+    @ParameterizedTest(name = "direct zero-fill: {0}")
+    @ValueSource(booleans = {true, false})
+    void makingAWalFileOverAnExistingOneFailsAndLeavesItAlone(boolean direct) throws Exception {
+        Path existing = dir.resolve("wal/00000000000000000007");
+        Files.createDirectories(existing.getParent());
+        Files.write(existing, new byte[] {1, 2, 3});
+        try (LocalObjectStore store = new LocalObjectStore(dir, direct)) {
+            assertThatThrownBy(() -> store.createWalFile("wal/00000000000000000007", 1 << 20))
+                .isInstanceOf(StorageException.class).hasMessageContaining("creating WAL file");
+        }
+        assertThat(Files.readAllBytes(existing)).containsExactly(1, 2, 3);
+    }
+}
