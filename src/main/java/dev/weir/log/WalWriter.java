@@ -307,9 +307,8 @@ final class WalWriter implements AutoCloseable {
                 file.close();
                 store.delete(file.key());
             }
-            long fileId = id;
             next = prepare(nextObjectId.getAndIncrement(), fileBytes);
-            return store.createWalFile(objectKey(fileId), Math.max(fileBytes, objectBytes));
+            return store.createWalFile(objectKey(id), Math.max(fileBytes, objectBytes));
         }
         next = prepare(id, fileBytes);
         return file;

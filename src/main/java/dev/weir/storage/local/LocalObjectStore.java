@@ -35,10 +35,12 @@ public final class LocalObjectStore implements ObjectStore {
     private static final int MAX_OPEN_FILES = 512;
     /** WAL writes up to this size are staged in one direct buffer per writing thread (kept for reuse). */
     private static final int MAX_STAGING_BYTES = 64 * 1024 * 1024;
-    /** The alignment of direct I/O's buffers, positions and lengths on every common device. */
-    private static final int DIRECT_ALIGNMENT = 4096;
-    /** Written over a new WAL file's whole capacity; never changed. Aligned for direct I/O. */
-    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect((4 << 20) + DIRECT_ALIGNMENT).alignedSlice(DIRECT_ALIGNMENT);
+    /**
+     * Written over a new WAL file's whole capacity; never changed. Aligned for direct I/O, whose buffers,
+     * positions and lengths must be multiples of the block size: {@link WalFile#ALIGNMENT} on every common device.
+     */
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect((4 << 20) + WalFile.ALIGNMENT)
+        .alignedSlice(WalFile.ALIGNMENT);
     private static final ThreadLocal<ByteBuffer> WRITE_BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(1 << 20));
 
     private final Path root;
@@ -116,7 +118,6 @@ public final class LocalObjectStore implements ObjectStore {
      * synced; false, with no file left, if this file system does not take direct I/O.
      */
     private boolean zeroFillDirect(Path file, long capacity) throws IOException {
-        long blocks = (capacity + DIRECT_ALIGNMENT - 1) / DIRECT_ALIGNMENT * DIRECT_ALIGNMENT;
         FileChannel direct;
         try {
             direct = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
@@ -130,7 +131,7 @@ public final class LocalObjectStore implements ObjectStore {
             return false;
         }
         try (direct) {
-            writeZeros(direct, blocks);
+            writeZeros(direct, WalFile.aligned(capacity));
             direct.force(true);
             return true;
         } catch (IOException e) {
@@ -182,7 +183,7 @@ public final class LocalObjectStore implements ObjectStore {
                     + key + " of " + capacity + " bytes");
             }
             try {
-                writeFully(channel, position, parts);
+                writeFully(channel, position, parts, total);
                 channel.force(false);
             } catch (IOException e) {
                 throw new StorageException("writing WAL file " + key + " failed: " + e.getMessage(), e);
@@ -284,13 +285,10 @@ public final class LocalObjectStore implements ObjectStore {
 
     /**
      * Copies the parts into this thread's direct buffer and writes that: a gathering write of many heap
-     * buffers makes the JDK allocate a temporary direct buffer per part, which is far slower.
+     * buffers makes the JDK allocate a temporary direct buffer per part, which is far slower. {@code total}
+     * is the parts' bytes, which the caller has counted already.
      */
-    private static void writeFully(FileChannel channel, long position, ByteBuffer[] parts) throws IOException {
-        long total = 0;
-        for (ByteBuffer part : parts) {
-            total += part.remaining();
-        }
+    private static void writeFully(FileChannel channel, long position, ByteBuffer[] parts, long total) throws IOException {
         ByteBuffer staging = WRITE_BUFFER.get();
         if (staging.capacity() < total && total <= MAX_STAGING_BYTES) {
             staging = ByteBuffer.allocateDirect((int) Math.max(total, staging.capacity() * 2L));
