@@ -8,6 +8,7 @@ import dev.weir.metadata.PartitionKey;
 import dev.weir.metadata.TopicRecord;
 import dev.weir.metadata.sqlite.SqliteMetadataStore;
 import dev.weir.storage.StorageException;
+import dev.weir.storage.WalFile;
 import dev.weir.testing.DataDirectory;
 import dev.weir.storage.local.LocalObjectStore;
 import java.nio.channels.FileChannel;
@@ -185,12 +186,12 @@ class LogTest {
         String key = files.get(0);
         byte[] bytes = java.nio.file.Files.readAllBytes(dir.resolve("objects").resolve(key));
         for (int i = 0; i < 5; i++) {
-            int start = i * dev.weir.storage.WalFile.ALIGNMENT;
+            int start = i * WalFile.ALIGNMENT;
             assertThat(java.util.Arrays.copyOfRange(bytes, start, start + WalObjectFormat.MAGIC.length))
                 .as("object %d", i).isEqualTo(WalObjectFormat.MAGIC);
         }
-        assertThat(DataDirectory.committedBytes(dir, key)).isBetween(4L * dev.weir.storage.WalFile.ALIGNMENT,
-            5L * dev.weir.storage.WalFile.ALIGNMENT);
+        assertThat(DataDirectory.committedBytes(dir, key)).isBetween(4L * WalFile.ALIGNMENT,
+            5L * WalFile.ALIGNMENT);
         reopen();
         assertThat(offsetsReadFrom(0)).hasSize(15);
     }
