@@ -140,10 +140,10 @@ final class BatchReader {
 
     /**
      * The slices as parts to send: segment ranges and WAL batches of at least
-     * {@value #SEND_FROM_FILE_MIN_BYTES} bytes as file ranges (a WAL batch behind its first
-     * {@value #PATCHED_HEADER_BYTES} header bytes, rebuilt with its real base offset and the leader
-     * epoch), everything else read, checked and patched. Everything is read when {@code checkEveryBatch}
-     * is set or the store keeps no files.
+     * {@value #SEND_FROM_FILE_MIN_BYTES} bytes as file ranges (a WAL batch whose stored header is not
+     * final behind its first {@value #PATCHED_HEADER_BYTES} header bytes, rebuilt with its real base
+     * offset and the leader epoch), everything else read, checked and patched. Adjacent file ranges are
+     * sent as one. Everything is read when {@code checkEveryBatch} is set or the store keeps no files.
      */
     SendableRecords readForSending(PartitionKey partition, List<Slice> slices, boolean checkEveryBatch,
                                    IntFunction<ByteBuffer> allocator, Consumer<FileChannel> opened) {
@@ -159,8 +159,8 @@ final class BatchReader {
                 continue;
             }
             readInto(partition, toRead, allocator, parts);
-            if (segment) {
-                parts.add(SendableRecords.Part.file(file, slice.position(), slice.size()));
+            if (segment || slice.row().finalInObject()) {
+                addFileRange(parts, file, slice.position(), slice.size());
             } else {
                 ByteBuffer header = ByteBuffer.allocate(PATCHED_HEADER_BYTES);
                 header.putLong(slice.row().baseOffset()).putInt(slice.size() - Records.LOG_OVERHEAD)
@@ -172,6 +172,17 @@ final class BatchReader {
         }
         readInto(partition, toRead, allocator, parts);
         return new SendableRecords(parts);
+    }
+
+    /** Adds a file range to the parts, joined to the last one when it continues it. */
+    private static void addFileRange(List<SendableRecords.Part> parts, FileChannel file, long position, int size) {
+        SendableRecords.Part last = parts.isEmpty() ? null : parts.get(parts.size() - 1);
+        if (last != null && last.file() == file && last.position() + last.length() == position
+            && (long) last.length() + size <= Integer.MAX_VALUE) {
+            parts.set(parts.size() - 1, SendableRecords.Part.file(file, last.position(), last.length() + size));
+        } else {
+            parts.add(SendableRecords.Part.file(file, position, size));
+        }
     }
 
     private FileChannel openChannel(String key,
@@ -250,8 +261,13 @@ final class BatchReader {
             || batch.getInt(LAST_OFFSET_DELTA_POSITION) != row.lastOffset() - row.baseOffset()) {
             throw corrupt(partition, row, "the batch header differs from the index");
         }
-        batch.putLong(0, row.baseOffset());
-        batch.putInt(PARTITION_LEADER_EPOCH_POSITION, Log.LEADER_EPOCH);
+        writeFinalHeader(batch, row.baseOffset());
+    }
+
+    /** Writes a batch's base offset and the leader epoch into its header, from the buffer's position. */
+    static void writeFinalHeader(ByteBuffer batch, long baseOffset) {
+        batch.putLong(batch.position(), baseOffset);
+        batch.putInt(batch.position() + PARTITION_LEADER_EPOCH_POSITION, Log.LEADER_EPOCH);
     }
 
     static StorageException corrupt(PartitionKey partition, BatchLocation row, String why) {

@@ -75,7 +75,7 @@ public final class Log implements AutoCloseable {
             new PartitionState(offsets.logStartOffset(), offsets.nextOffset())));
         this.writer = new WalWriter(store, metadata, clock, settings.walObjectMaxBytes(), settings.walObjectMaxAgeMs(),
             settings.walMaxInFlightObjects(), settings.walFileBytes(), settings.walFileRollMs(), firstObjectId,
-            this::committed);
+            this::committedNextOffset, this::committed);
     }
 
     /**
@@ -119,6 +119,11 @@ public final class Log implements AutoCloseable {
         return Long.parseLong(key.substring(prefix.length()));
     }
 
+    private long committedNextOffset(PartitionKey partition) {
+        PartitionState state = partitions.get(partition);
+        return state == null ? -1 : state.highWatermark();
+    }
+
     private void committed(List<WalWriter.Committed> batches) {
         Set<PartitionKey> touched = new java.util.HashSet<>();
         for (WalWriter.Committed batch : batches) {
@@ -131,8 +136,8 @@ public final class Log implements AutoCloseable {
                 continue;
             }
             state.committed(new BatchLocation(outcome.baseOffset(), outcome.baseOffset() + batch.append().offsetCount() - 1,
-                batch.objectKey(), batch.append().position(), batch.append().size(), batch.append().maxTimestamp()),
-                maxTailBatchesPerPartition());
+                batch.objectKey(), batch.append().position(), batch.append().size(), batch.append().maxTimestamp(),
+                batch.finalInObject()), maxTailBatchesPerPartition());
             touched.add(batch.partition());
         }
         for (PartitionKey partition : touched) {

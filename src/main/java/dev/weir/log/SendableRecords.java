@@ -30,7 +30,15 @@ public final class SendableRecords implements BaseRecords {
 
     SendableRecords(List<Part> parts) {
         this.parts = List.copyOf(parts);
-        this.sizeInBytes = this.parts.stream().mapToInt(Part::length).sum();
+        int bytes = 0;
+        for (Part part : this.parts) {
+            bytes += part.length();
+        }
+        this.sizeInBytes = bytes;
+    }
+
+    List<Part> parts() {
+        return parts;
     }
 
     @Override

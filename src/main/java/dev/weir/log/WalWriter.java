@@ -11,12 +11,18 @@ import dev.weir.storage.StorageException;
 import dev.weir.storage.WalFile;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.ToLongFunction;
 import org.apache.kafka.common.protocol.Errors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +44,13 @@ import org.slf4j.LoggerFactory;
  * concurrently; the committing thread commits them strictly in the order they were sealed, so offsets
  * follow arrival order and an idempotent producer's pipelined batches stay in sequence. With nothing
  * else in flight the sealing thread writes and commits the object itself. Thread-safe.
+ *
+ * <p>Within an object the batches are grouped by partition (in arrival order otherwise), so a reader
+ * finds a partition's batches of one object side by side. Since offsets follow sealing order, the
+ * sealing thread knows the base offset each batch will get and writes it (with the leader epoch) into
+ * the batch before it is stored; the commit confirms it. A batch whose offset was not known (or
+ * turned out different: a duplicate, a failed object before it) is marked so, and readers rebuild its
+ * header as they send it.
  */
 final class WalWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WalWriter.class);
@@ -52,7 +65,9 @@ final class WalWriter implements AutoCloseable {
         void committed(List<Committed> batches);
     }
 
-    record Committed(PartitionKey partition, BatchAppend append, String objectKey, AppendOutcome outcome) {
+    /** {@code finalInObject}: the stored bytes carry the offsets the commit gave the batch. */
+    record Committed(PartitionKey partition, BatchAppend append, String objectKey, AppendOutcome outcome,
+                     boolean finalInObject) {
     }
 
     private record Pending(PartitionKey partition, ValidatedBatch batch, CompletableFuture<AppendOutcome> result) {
@@ -63,7 +78,8 @@ final class WalWriter implements AutoCloseable {
      * write; {@code retired} is the file it replaces, closed once this object is committed.
      */
     private record Sealed(WalFile file, long position, boolean newFile, WalFile retired, List<Pending> batches,
-                          List<BatchAppend> appends, int size, ByteBuffer[] parts, CompletableFuture<Void> written) {
+                          List<BatchAppend> appends, long[] expectedBaseOffsets, int size, ByteBuffer[] parts,
+                          CompletableFuture<Void> written) {
     }
 
     private final ObjectStore store;
@@ -72,6 +88,15 @@ final class WalWriter implements AutoCloseable {
     private final int maxObjectBytes;
     private final long maxAgeNanos;
     private final CommitListener listener;
+    /** A partition's next offset as committed, or -1 for a partition the log does not know. */
+    private final ToLongFunction<PartitionKey> committedNextOffset;
+    /**
+     * The base offset the next sealed batch of each partition will get, or {@link #UNKNOWN}; only the
+     * sealing thread touches it.
+     */
+    private final Map<PartitionKey, Long> expectedNextOffsets = new HashMap<>();
+    /** Partitions whose batches got other offsets than expected, told by the committing thread. */
+    private final Set<PartitionKey> mispredicted = ConcurrentHashMap.newKeySet();
     private final AtomicLong nextObjectId;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition arrived = lock.newCondition();
@@ -100,10 +125,12 @@ final class WalWriter implements AutoCloseable {
     private volatile String lastCommittedFile;
     private final java.util.concurrent.ExecutorService preparer;
     private final java.util.concurrent.BlockingQueue<Sealed> toCommit = new java.util.concurrent.LinkedBlockingQueue<>();
-    private static final Sealed END = new Sealed(null, 0, false, null, List.of(), List.of(), 0, null, null);
+    private static final Sealed END = new Sealed(null, 0, false, null, List.of(), List.of(), null, 0, null, null);
+    private static final long UNKNOWN = -1;
 
     WalWriter(ObjectStore store, MetadataStore metadata, java.time.Clock clock, int maxObjectBytes, int maxAgeMs,
-              int maxInFlightObjects, long fileBytes, long fileRollMs, long firstObjectId, CommitListener listener) {
+              int maxInFlightObjects, long fileBytes, long fileRollMs, long firstObjectId,
+              ToLongFunction<PartitionKey> committedNextOffset, CommitListener listener) {
         this.store = store;
         this.metadata = metadata;
         this.clock = clock;
@@ -112,6 +139,7 @@ final class WalWriter implements AutoCloseable {
         this.fileBytes = fileBytes;
         this.fileRollNanos = TimeUnit.MILLISECONDS.toNanos(fileRollMs);
         this.listener = listener;
+        this.committedNextOffset = committedNextOffset;
         this.nextObjectId = new AtomicLong(firstObjectId);
         this.writeSlots = new java.util.concurrent.Semaphore(maxInFlightObjects);
         java.util.concurrent.atomic.AtomicInteger writerCount = new java.util.concurrent.atomic.AtomicInteger();
@@ -314,7 +342,8 @@ final class WalWriter implements AutoCloseable {
         return file;
     }
 
-    private Sealed build(List<Pending> batches) {
+    private Sealed build(List<Pending> arrived) {
+        List<Pending> batches = groupedByPartition(arrived);
         int headerBytes = WalObjectFormat.headerBytes(batches.size());
         int size = headerBytes;
         List<PartitionKey> partitions = new ArrayList<>(batches.size());
@@ -339,7 +368,7 @@ final class WalWriter implements AutoCloseable {
             }
         } catch (StorageException e) {
             CompletableFuture<Void> failed = CompletableFuture.failedFuture(e);
-            return new Sealed(null, 0, false, retired, batches, List.of(), size, null, failed);
+            return new Sealed(null, 0, false, retired, batches, List.of(), null, size, null, failed);
         }
         long start = currentPosition;
         currentPosition += footprint;
@@ -347,17 +376,64 @@ final class WalWriter implements AutoCloseable {
         ByteBuffer[] parts = new ByteBuffer[batches.size() + 2];
         parts[0] = WalObjectFormat.header(clock.millis(), size, partitions);
         List<BatchAppend> appends = new ArrayList<>(batches.size());
+        long[] expected = new long[batches.size()];
         long position = start + headerBytes;
         for (int i = 0; i < batches.size(); i++) {
             Pending item = batches.get(i);
             ValidatedBatch batch = item.batch;
             appends.add(new BatchAppend(item.partition, position, batch.sizeInBytes(), batch.offsetCount(),
                 batch.maxTimestamp(), batch.producerId(), batch.producerEpoch(), batch.baseSequence()));
+            expected[i] = expectBaseOffset(item.partition, batch.offsetCount());
+            if (expected[i] != UNKNOWN) {
+                BatchReader.writeFinalHeader(batch.bytes(), expected[i]);
+            }
             parts[i + 1] = batch.bytes().duplicate();
             position += batch.sizeInBytes();
         }
         parts[batches.size() + 1] = PADDING.duplicate().limit((int) (footprint - size));
-        return new Sealed(current, start, newFile, retired, batches, appends, size, parts, new CompletableFuture<>());
+        return new Sealed(current, start, newFile, retired, batches, appends, expected, size, parts,
+            new CompletableFuture<>());
+    }
+
+    /** The batches with each partition's side by side, in the order the partitions first came. */
+    private static List<Pending> groupedByPartition(List<Pending> batches) {
+        Map<PartitionKey, List<Pending>> byPartition = new LinkedHashMap<>();
+        for (Pending item : batches) {
+            byPartition.computeIfAbsent(item.partition, key -> new ArrayList<>(2)).add(item);
+        }
+        if (byPartition.size() == batches.size()) {
+            return batches;
+        }
+        List<Pending> grouped = new ArrayList<>(batches.size());
+        byPartition.values().forEach(grouped::addAll);
+        return grouped;
+    }
+
+    /**
+     * The base offset a batch of {@code count} offsets sealed now will get, and the partition's next one
+     * moved past it; {@link #UNKNOWN} while earlier objects that may change it are still in flight.
+     * Objects are committed in sealing order, so with nothing in flight the log's next offset is exact.
+     */
+    private long expectBaseOffset(PartitionKey partition, int count) {
+        if (!mispredicted.isEmpty() && mispredicted.remove(partition)) {
+            expectedNextOffsets.put(partition, UNKNOWN);
+        }
+        Long next = expectedNextOffsets.get(partition);
+        long base;
+        if (next != null && next != UNKNOWN) {
+            base = next;
+        } else if (next == null || inFlightObjects.get() == 0) {
+            // Never sealed before (so in no object in flight), or everything sealed is committed.
+            base = committedNextOffset.applyAsLong(partition);
+        } else {
+            return UNKNOWN;
+        }
+        if (base < 0) {
+            expectedNextOffsets.remove(partition);
+            return UNKNOWN;
+        }
+        expectedNextOffsets.put(partition, base + count);
+        return base;
     }
 
     /** Writes the object into its file, unless sealing it failed already. */
@@ -395,7 +471,14 @@ final class WalWriter implements AutoCloseable {
         }
         List<Committed> committed = new ArrayList<>(sealed.batches.size());
         for (int i = 0; i < sealed.batches.size(); i++) {
-            committed.add(new Committed(sealed.batches.get(i).partition, sealed.appends.get(i), sealed.file.key(), outcomes.get(i)));
+            PartitionKey partition = sealed.batches.get(i).partition;
+            AppendOutcome outcome = outcomes.get(i);
+            long expected = sealed.expectedBaseOffsets[i];
+            boolean asExpected = expected != UNKNOWN && outcome.tookNewOffsets() && outcome.baseOffset() == expected;
+            if (expected != UNKNOWN && !asExpected) {
+                mispredicted.add(partition);
+            }
+            committed.add(new Committed(partition, sealed.appends.get(i), sealed.file.key(), outcome, asExpected));
         }
         try {
             listener.committed(committed);
@@ -419,6 +502,8 @@ final class WalWriter implements AutoCloseable {
             sealed.file == null ? "a new WAL file" : sealed.file.key(), error.name(), cause);
         String message = storage ? "The broker failed to store the batch." : "Internal error while storing.";
         for (Pending item : sealed.batches) {
+            // Objects sealed after this one counted on its offsets.
+            mispredicted.add(item.partition);
             item.result.complete(AppendOutcome.failed(error, message));
         }
     }

@@ -119,6 +119,177 @@ class LogTest {
         assertThat(offsetsReadFrom(13)).startsWith(12L).hasSize(48);
     }
 
+    /** A batch of about {@code records} KiB; each value starts with {@code label} and the record's index. */
+    private static ValidatedBatch largeBatch(int records, int label, long producerId, int sequence) {
+        SimpleRecord[] values = new SimpleRecord[records];
+        for (int i = 0; i < records; i++) {
+            byte[] value = new byte[1024];
+            java.nio.ByteBuffer.wrap(value).putInt(label).putInt(i);
+            values[i] = new SimpleRecord(System.currentTimeMillis(), null, value);
+        }
+        MemoryRecords memory = producerId < 0 ? MemoryRecords.withRecords(Compression.NONE, values)
+            : MemoryRecords.withIdempotentRecords(Compression.NONE, producerId, (short) 0, sequence, values);
+        return BatchValidator.validate(memory, LIMITS, System.currentTimeMillis());
+    }
+
+    /** What a fetch of {@code key} from {@code offset} sends, and in how many parts. */
+    private record Sent(byte[] bytes, int parts) {
+        MemoryRecords records() {
+            return MemoryRecords.readableRecords(java.nio.ByteBuffer.wrap(bytes));
+        }
+    }
+
+    private Sent send(PartitionKey key, long offset) throws Exception {
+        List<FileChannel> opened = new ArrayList<>();
+        try {
+            SendableRecords records = log.readForSending(key, offset, 64 << 20, true, false,
+                java.nio.ByteBuffer::allocate, opened::add).records();
+            java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(records.sizeInBytes());
+            org.apache.kafka.common.network.Send send = records.toSend();
+            while (!send.completed()) {
+                send.writeTo(new IntoBuffer(out));
+            }
+            assertThat(out.hasRemaining()).isFalse();
+            return new Sent(out.array(), records.parts().size());
+        } finally {
+            for (FileChannel channel : opened) {
+                channel.close();
+            }
+        }
+    }
+
+    /** A network channel that copies what is sent into a buffer, file ranges included. */
+    private record IntoBuffer(java.nio.ByteBuffer out) implements org.apache.kafka.common.network.TransferableChannel {
+        @Override
+        public long write(java.nio.ByteBuffer[] sources, int offset, int length) {
+            long written = 0;
+            for (int i = offset; i < offset + length; i++) {
+                written += write(sources[i]);
+            }
+            return written;
+        }
+
+        @Override
+        public long write(java.nio.ByteBuffer[] sources) {
+            return write(sources, 0, sources.length);
+        }
+
+        @Override
+        public int write(java.nio.ByteBuffer source) {
+            int remaining = source.remaining();
+            out.put(source);
+            return remaining;
+        }
+
+        @Override
+        public long transferFrom(FileChannel file, long position, long count) throws java.io.IOException {
+            java.nio.ByteBuffer target = out.slice().limit((int) count);
+            while (target.hasRemaining()) {
+                if (file.read(target, position + target.position()) < 0) {
+                    throw new java.io.EOFException();
+                }
+            }
+            out.position(out.position() + (int) count);
+            return count;
+        }
+
+        @Override
+        public boolean hasPendingWrites() {
+            return false;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return true;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /** Checks every sent batch (CRC, leader epoch, contiguous offsets from 0) and returns the labels in order. */
+    private static List<Integer> labelsOfValidBatches(MemoryRecords records, long expectedRecords) {
+        List<Integer> labels = new ArrayList<>();
+        long next = 0;
+        for (RecordBatch batch : records.batches()) {
+            assertThat(batch.isValid()).as("CRC of the batch at %d", batch.baseOffset()).isTrue();
+            assertThat(batch.baseOffset()).isEqualTo(next);
+            assertThat(batch.partitionLeaderEpoch()).isEqualTo(Log.LEADER_EPOCH);
+            for (Record record : batch) {
+                assertThat(record.offset()).isEqualTo(next++);
+                java.nio.ByteBuffer value = record.value();
+                if (value.getInt(value.position() + 4) == 0) {
+                    labels.add(value.getInt(value.position()));
+                }
+            }
+        }
+        assertThat(next).isEqualTo(expectedRecords);
+        return labels;
+    }
+
+    @Test
+    void batchesCommittedSinceStartAreSentFromTheirFileAsTheyAre() throws Exception {
+        // Appended one at a time, each batch (20 KiB, large enough to be sent from its file) is an object.
+        for (int i = 0; i < 4; i++) {
+            assertThat(log.append(partition, largeBatch(20, i, -1, 0)).join().baseOffset()).isEqualTo(20L * i);
+        }
+        Sent fresh = send(partition, 0);
+        assertThat(labelsOfValidBatches(fresh.records(), 80)).containsExactly(0, 1, 2, 3);
+        assertThat(fresh.parts()).as("one file range per batch: its stored header is final").isEqualTo(4);
+        // After a restart the index cannot tell whether a stored header is final: each is rebuilt on the way.
+        reopen();
+        Sent reopened = send(partition, 0);
+        assertThat(reopened.parts()).isEqualTo(8);
+        assertThat(reopened.bytes()).isEqualTo(fresh.bytes());
+    }
+
+    @Test
+    void batchesAppendedTogetherKeepEachPartitionsOrderAndOffsets() throws Exception {
+        // A tail that holds every batch: rows read from the index would not say whose header is final.
+        log.close();
+        store.close();
+        metadata.close();
+        openLog(new LogSettings(1 << 20, 1, 2, 4L << 20, 10_000, 1000));
+        PartitionKey other = new PartitionKey(topicId, 1);
+        List<ValidatedBatch> batches = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            batches.add(largeBatch(20, i, -1, 0));
+        }
+        // Appended faster than one object is written: the objects after the first hold several batches of
+        // each partition, which the writer puts side by side.
+        List<java.util.concurrent.CompletableFuture<AppendOutcome>> appended = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            appended.add(log.append(i % 2 == 0 ? partition : other, batches.get(i)));
+        }
+        appended.forEach(java.util.concurrent.CompletableFuture::join);
+        List<Integer> even = new ArrayList<>();
+        List<Integer> odd = new ArrayList<>();
+        for (int i = 0; i < 40; i += 2) {
+            even.add(i);
+            odd.add(i + 1);
+        }
+        Sent first = send(partition, 0);
+        assertThat(labelsOfValidBatches(first.records(), 400)).isEqualTo(even);
+        assertThat(first.parts()).as("file ranges for 20 batches").isLessThan(20);
+        assertThat(labelsOfValidBatches(send(other, 0).records(), 400)).isEqualTo(odd);
+        reopen();
+        assertThat(send(partition, 0).bytes()).isEqualTo(first.bytes());
+    }
+
+    @Test
+    void aDuplicateBatchLeavesTheOffsetsOfLaterBatchesRight() throws Exception {
+        long producerId = metadata.nextProducerId();
+        assertThat(log.append(partition, largeBatch(20, 0, producerId, 0)).join().baseOffset()).isZero();
+        // The retry takes no offsets, though it was written expecting 20..39.
+        assertThat(log.append(partition, largeBatch(20, 0, producerId, 0)).join().baseOffset()).isZero();
+        assertThat(log.append(partition, largeBatch(20, 1, producerId, 20)).join().baseOffset()).isEqualTo(20);
+        assertThat(log.append(partition, largeBatch(20, 2, producerId, 40)).join().baseOffset()).isEqualTo(40);
+        Sent sent = send(partition, 0);
+        assertThat(labelsOfValidBatches(sent.records(), 60)).containsExactly(0, 1, 2);
+        assertThat(sent.parts()).as("the writer corrected its expectation after the duplicate").isEqualTo(3);
+    }
+
     @Test
     void idempotentRetryGetsItsOriginalOffsetAndGapsAreRefused() {
         long producerId = metadata.nextProducerId();
