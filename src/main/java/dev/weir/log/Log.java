@@ -166,6 +166,7 @@ public final class Log implements AutoCloseable {
 
     public void topicDeleted(Uuid topicId) {
         partitions.keySet().removeIf(key -> key.topicId().equals(topicId));
+        writer.topicDeleted(topicId);
     }
 
     public PartitionOffsets offsets(PartitionKey partition) {

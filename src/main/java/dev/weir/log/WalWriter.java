@@ -12,6 +12,7 @@ import dev.weir.storage.WalFile;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.ToLongFunction;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.protocol.Errors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -97,6 +99,8 @@ final class WalWriter implements AutoCloseable {
     private final Map<PartitionKey, Long> expectedNextOffsets = new HashMap<>();
     /** Partitions whose batches got other offsets than expected, told by the committing thread. */
     private final Set<PartitionKey> mispredicted = ConcurrentHashMap.newKeySet();
+    /** Deleted topics whose expected offsets the sealing thread is still to forget. */
+    private final Set<Uuid> deletedTopics = ConcurrentHashMap.newKeySet();
     private final AtomicLong nextObjectId;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition arrived = lock.newCondition();
@@ -342,7 +346,19 @@ final class WalWriter implements AutoCloseable {
         return file;
     }
 
+    /** Forgets what the writer expected of a deleted topic's partitions. */
+    void topicDeleted(Uuid topicId) {
+        deletedTopics.add(topicId);
+    }
+
     private Sealed build(List<Pending> arrived) {
+        if (!deletedTopics.isEmpty()) {
+            for (Iterator<Uuid> deleted = deletedTopics.iterator(); deleted.hasNext(); ) {
+                Uuid topicId = deleted.next();
+                deleted.remove();
+                expectedNextOffsets.keySet().removeIf(key -> key.topicId().equals(topicId));
+            }
+        }
         List<Pending> batches = groupedByPartition(arrived);
         int headerBytes = WalObjectFormat.headerBytes(batches.size());
         int size = headerBytes;
