@@ -29,9 +29,12 @@ import org.slf4j.LoggerFactory;
 public final class NetworkServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NetworkServer.class);
 
-    /** The limits of the network layer. */
+    /**
+     * The limits of the network layer; socket buffer sizes of -1 leave the operating system's default
+     * (which it grows with the connection).
+     */
     public record Settings(String host, int port, int threads, int maxFrameBytes, int maxInFlightPerConnection,
-                           int maxConnections, long maxRequestMemoryBytes) {
+                           int maxConnections, long maxRequestMemoryBytes, int sendBufferBytes, int receiveBufferBytes) {
     }
 
     private final EventLoopGroup boss;
@@ -78,6 +81,12 @@ public final class NetworkServer implements AutoCloseable {
                     });
                 }
             });
+        if (settings.sendBufferBytes() != -1) {
+            bootstrap.childOption(ChannelOption.SO_SNDBUF, settings.sendBufferBytes());
+        }
+        if (settings.receiveBufferBytes() != -1) {
+            bootstrap.childOption(ChannelOption.SO_RCVBUF, settings.receiveBufferBytes());
+        }
         InetSocketAddress address = settings.host().isEmpty() ? new InetSocketAddress(settings.port())
             : new InetSocketAddress(settings.host(), settings.port());
         serverChannel = bootstrap.bind(address).sync().channel();

@@ -129,7 +129,8 @@ public final class Broker implements AutoCloseable {
         network = new NetworkServer(new NetworkServer.Settings(listener.host(), listener.port(),
             config.getInt(BrokerConfig.NUM_NETWORK_THREADS), config.getInt(BrokerConfig.SOCKET_REQUEST_MAX_BYTES),
             config.getInt(BrokerConfig.CONNECTION_MAX_INFLIGHT_REQUESTS), config.getInt(BrokerConfig.MAX_CONNECTIONS),
-            config.getLong(BrokerConfig.QUEUED_MAX_REQUEST_BYTES)),
+            config.getLong(BrokerConfig.QUEUED_MAX_REQUEST_BYTES), config.getInt(BrokerConfig.SOCKET_SEND_BUFFER_BYTES),
+            config.getInt(BrokerConfig.SOCKET_RECEIVE_BUFFER_BYTES)),
             (frame, connection) -> {
                 FrameProcessor ready = processor.get();
                 if (ready == null) {

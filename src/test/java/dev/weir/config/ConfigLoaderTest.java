@@ -51,6 +51,8 @@ class ConfigLoaderTest {
             .isInstanceOf(InvalidConfigException.class).hasMessageContaining("num.partitions");
         assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("WEIR_NUM_PARTITIONS", "0")))
             .isInstanceOf(InvalidConfigException.class).hasMessageContaining("num.partitions");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("WEIR_SOCKET_SEND_BUFFER_BYTES", "-2")))
+            .isInstanceOf(InvalidConfigException.class).hasMessageContaining("socket.send.buffer.bytes");
         assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("WEIR_LISTENERS", "SSL://127.0.0.1:9093")))
             .isInstanceOf(InvalidConfigException.class).hasMessageContaining("listeners");
         assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("WEIR_DEFAULT_REPLICATION_FACTOR", "3")))
