@@ -12,7 +12,6 @@ import dev.weir.storage.WalFile;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -353,11 +352,7 @@ final class WalWriter implements AutoCloseable {
 
     private Sealed build(List<Pending> arrived) {
         if (!deletedTopics.isEmpty()) {
-            for (Iterator<Uuid> deleted = deletedTopics.iterator(); deleted.hasNext(); ) {
-                Uuid topicId = deleted.next();
-                deleted.remove();
-                expectedNextOffsets.keySet().removeIf(key -> key.topicId().equals(topicId));
-            }
+            forgetDeletedTopics();
         }
         List<Pending> batches = groupedByPartition(arrived);
         int headerBytes = WalObjectFormat.headerBytes(batches.size());
@@ -409,6 +404,13 @@ final class WalWriter implements AutoCloseable {
         parts[batches.size() + 1] = PADDING.duplicate().limit((int) (footprint - size));
         return new Sealed(current, start, newFile, retired, batches, appends, expected, size, parts,
             new CompletableFuture<>());
+    }
+
+    /** Drops the expected offsets of the topics deleted since the last object, in one pass over them. */
+    private void forgetDeletedTopics() {
+        Set<Uuid> deleted = Set.copyOf(deletedTopics);
+        deletedTopics.removeAll(deleted);
+        expectedNextOffsets.keySet().removeIf(key -> deleted.contains(key.topicId()));
     }
 
     /** The batches with each partition's side by side, in the order the partitions first came. */
