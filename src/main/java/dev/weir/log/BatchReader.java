@@ -20,9 +20,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads indexed batches from the object store and checks them before anything is served. An index
- * row of a WAL object is one batch whose offsets are written in on the way out; a row of a segment
- * object is a chunk of consecutive batches that carry their final offsets already, so a read can
- * start or stop at any batch boundary inside it (found by walking the batch headers). Thread-safe.
+ * row of a WAL object is one batch whose offsets are written in on the way out, unless merging kept it
+ * in place with its final offsets; such a row, like a row of a segment object, is a chunk of
+ * consecutive batches that carry their final offsets already, so a read can start or stop at any batch
+ * boundary inside it (found by walking the batch headers). Thread-safe.
  */
 final class BatchReader {
     private static final Logger LOG = LoggerFactory.getLogger(BatchReader.class);
@@ -51,9 +52,17 @@ final class BatchReader {
         return objectKey.startsWith(SEGMENT_PREFIX);
     }
 
+    /**
+     * Whether the row's bytes are batches with their final offsets written in, possibly several: a segment
+     * row, or a WAL row kept in place by merging (or a single WAL batch whose stored header is final).
+     */
+    static boolean holdsFinalBatches(BatchLocation row) {
+        return row.finalInObject() || isSegment(row.objectKey());
+    }
+
     /** The whole row, or for a segment chunk the part from the batch holding {@code offset}. */
     Slice from(PartitionKey partition, BatchLocation row, long offset) {
-        if (!isSegment(row.objectKey()) || row.baseOffset() >= offset) {
+        if (!holdsFinalBatches(row) || row.baseOffset() >= offset) {
             return new Slice(row, row.position(), row.size());
         }
         long end = row.position() + row.size();
@@ -77,7 +86,7 @@ final class BatchReader {
         if (slice.size() <= roomBytes) {
             return slice;
         }
-        if (!isSegment(slice.row().objectKey())) {
+        if (!holdsFinalBatches(slice.row())) {
             return atLeastOne ? slice : new Slice(slice.row(), slice.position(), 0);
         }
         long end = slice.position() + slice.size();
@@ -225,7 +234,7 @@ final class BatchReader {
                 if (!batch.isValid()) {
                     throw corrupt(partition, row, "CRC mismatch");
                 }
-                if (isSegment(row.objectKey())) {
+                if (holdsFinalBatches(row)) {
                     if (batch.baseOffset() <= previousLast || batch.lastOffset() > row.lastOffset()) {
                         throw corrupt(partition, row, "batch offsets " + batch.baseOffset() + ".." + batch.lastOffset()
                             + " lie outside the index row or out of order");
@@ -256,12 +265,22 @@ final class BatchReader {
      * its real base offset and the leader epoch, without the CRC check {@link #verify} adds.
      */
     static void patchWalHeader(PartitionKey partition, BatchLocation row, ByteBuffer batch) {
-        if (batch.remaining() < HEADER_PREFIX_BYTES || batch.getInt(Long.BYTES) + Records.LOG_OVERHEAD != row.size()
-            || batch.get(MAGIC_POSITION) != org.apache.kafka.common.record.internal.RecordBatch.MAGIC_VALUE_V2
-            || batch.getInt(LAST_OFFSET_DELTA_POSITION) != row.lastOffset() - row.baseOffset()) {
+        checkWalHeader(partition, row, batch);
+        writeFinalHeader(batch, row.baseOffset());
+    }
+
+    /**
+     * Checks a WAL batch's header (length, magic, offset range, from the buffer's position) against its
+     * index row, and returns whether it carries the batch's real base offset and the leader epoch already.
+     */
+    static boolean checkWalHeader(PartitionKey partition, BatchLocation row, ByteBuffer batch) {
+        int at = batch.position();
+        if (batch.remaining() < HEADER_PREFIX_BYTES || batch.getInt(at + Long.BYTES) + Records.LOG_OVERHEAD != row.size()
+            || batch.get(at + MAGIC_POSITION) != org.apache.kafka.common.record.internal.RecordBatch.MAGIC_VALUE_V2
+            || batch.getInt(at + LAST_OFFSET_DELTA_POSITION) != row.lastOffset() - row.baseOffset()) {
             throw corrupt(partition, row, "the batch header differs from the index");
         }
-        writeFinalHeader(batch, row.baseOffset());
+        return batch.getLong(at) == row.baseOffset() && batch.getInt(at + PARTITION_LEADER_EPOCH_POSITION) == Log.LEADER_EPOCH;
     }
 
     /** Writes a batch's base offset and the leader epoch into its header, from the buffer's position. */

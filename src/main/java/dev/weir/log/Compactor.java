@@ -3,7 +3,6 @@ package dev.weir.log;
 import dev.weir.metadata.BatchLocation;
 import dev.weir.metadata.MetadataStore;
 import dev.weir.metadata.PartitionKey;
-import dev.weir.metadata.SegmentRecord;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -23,8 +22,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Compaction ({@code cleanup.policy=compact}), as Kafka's log cleaner does it. The merged segments
- * of a partition are cleanable up to the first segment holding a record newer than
- * {@code min.compaction.lag.ms} (WAL objects are never cleaned); the part from the clean offset on is
+ * of a partition (and runs kept in place in WAL files while the topic only deleted) are cleanable up
+ * to the first one holding a record newer than {@code min.compaction.lag.ms} (WAL batches not yet
+ * merged are never cleaned); the part from the clean offset on is
  * dirty. When the dirty share reaches {@code min.cleanable.dirty.ratio} (or a dirty record is older
  * than {@code max.compaction.lag.ms}), a map of the latest offset of
  * each key in the dirty part is built (bounded by {@code log.cleaner.dedupe.buffer.size}), and every
@@ -63,12 +63,12 @@ public final class Compactor {
 
     /** Cleans the partition if enough of it is dirty; returns whether it did. */
     public boolean maybeCompact(PartitionKey partition, CompactionSettings settings) {
-        List<SegmentRecord> segments = metadata.segments(partition);
-        if (segments.isEmpty()) {
+        List<BatchLocation> merged = merger.mergedRows(partition);
+        if (merged.isEmpty()) {
             return false;
         }
         long nowMs = clock.millis();
-        List<BatchLocation> cleanable = cleanableRows(merger.rowsOf(partition, segments), nowMs - settings.minCompactionLagMs());
+        List<BatchLocation> cleanable = cleanableRows(merged, nowMs - settings.minCompactionLagMs());
         if (cleanable.isEmpty()) {
             return false;
         }

@@ -377,18 +377,21 @@ public final class Log implements AutoCloseable {
     }
 
     /**
-     * Switches the index of {@code [fromOffset, toOffset]} of a partition to rewritten segments, if
+     * Switches the index of {@code [fromOffset, toOffset]} of a partition to rewritten segments and runs
+     * of batches kept in place, if
      * exactly {@code expectedRows} rows are still there (DeleteRecords, retention or a topic deletion
      * did not get there first); then the in-memory tail forgets the range, so later reads find the new rows. Runs
      * under the log's lock, which DeleteRecords and retention take too.
      */
     synchronized boolean switchIndex(PartitionKey partition, long fromOffset, long toOffset, int expectedRows,
-                                     List<dev.weir.metadata.NewSegment> segments, List<String> replacedSegments) {
+                                     List<dev.weir.metadata.NewSegment> segments, List<BatchLocation> keptInPlace,
+                                     List<String> replacedSegments) {
         PartitionState state = partitions.get(partition);
         if (state == null) {
             return false;
         }
-        if (!metadata.replaceBatches(partition, fromOffset, toOffset, expectedRows, segments, replacedSegments)) {
+        if (!metadata.replaceBatches(partition, fromOffset, toOffset, expectedRows, segments, keptInPlace,
+            replacedSegments)) {
             return false;
         }
         state.merged(toOffset);

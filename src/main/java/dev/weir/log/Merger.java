@@ -8,8 +8,11 @@ import dev.weir.metadata.SegmentRecord;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
 import java.util.function.ToLongFunction;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
@@ -25,6 +28,13 @@ import org.slf4j.LoggerFactory;
  * batches were. Each rewrite switches the index in one transaction; the replaced objects are deleted
  * by garbage collection once nothing refers to them and the grace period has passed. Runs on one
  * thread (the cleaner), with one copy buffer and the I/O rate held by a throttle.
+ *
+ * <p>A partition whose data may stay where the WAL file holds it (see {@link #mergeOnce}) is not
+ * copied: its runs of batches that lie side by side in a WAL file and whose stored headers carry their
+ * final offsets already (the WAL writer writes them in when it predicts them right, which it does but
+ * for duplicates, failed writes and restarts) get one index row per run instead of one per batch, and
+ * only the rest is copied. Runs of a partition that average under {@value #IN_PLACE_MIN_RUN_BYTES} bytes
+ * are copied all the same, so that a partition of small batches still ends with few index rows.
  */
 public final class Merger {
     private static final Logger LOG = LoggerFactory.getLogger(Merger.class);
@@ -33,6 +43,8 @@ public final class Merger {
     /** Segment size classes are powers of four from this size. */
     private static final long SMALLEST_CLASS_BYTES = 4096;
     private static final int RUN_LENGTH = 4;
+    /** A partition's runs of WAL batches are kept in place only when they average at least this many bytes. */
+    static final int IN_PLACE_MIN_RUN_BYTES = 16 * 1024;
 
     private final Log log;
     private final MetadataStore metadata;
@@ -41,6 +53,12 @@ public final class Merger {
     private final IoThrottle throttle;
     private final ByteBuffer buffer;
     private ByteBuffer filterBuffer = ByteBuffer.allocate(0);
+    private final ByteBuffer header = ByteBuffer.allocate(BatchReader.HEADER_PREFIX_BYTES);
+    /**
+     * Per partition, the offset before which no WAL batch is left to merge: where the next pass starts
+     * looking (rows kept in place lie before it). Lost on restart, when the last segment is the start.
+     */
+    private final Map<PartitionKey, Long> mergedThrough = new HashMap<>();
 
     /**
      * @param rowBytes a merged segment gets one index row per this many bytes of batches
@@ -58,44 +76,52 @@ public final class Merger {
 
     /**
      * One pass over the WAL objects committed at least {@code minAgeMs} ago (WAL objects are committed
-     * in key order, so they are a prefix); {@code segmentBytes} gives each partition's limit. Returns
-     * the segments written.
+     * in key order, so they are a prefix); {@code segmentBytes} gives each partition's limit, and
+     * {@code keepInPlace} the partitions whose batches may stay in their WAL files: those whose data
+     * ages out together with the rest of the WAL files' (the broker's retention by time, none by size),
+     * so that they do not keep a WAL file on disk for long after its other batches went. Returns the
+     * segments written.
      */
-    public int mergeOnce(ToLongFunction<PartitionKey> segmentBytes, long minAgeMs) {
+    public int mergeOnce(ToLongFunction<PartitionKey> segmentBytes, Predicate<PartitionKey> keepInPlace, long minAgeMs) {
         Optional<String> newest = metadata.newestObject(WalWriter.PREFIX, clock.millis() - minAgeMs);
         if (newest.isEmpty()) {
             return 0;
         }
         int written = 0;
-        for (PartitionKey partition : metadata.partitionsWithBatchesIn(WalWriter.PREFIX, newest.get())) {
+        List<PartitionKey> partitions = metadata.partitionsWithBatchesIn(WalWriter.PREFIX, newest.get());
+        for (PartitionKey partition : partitions) {
             try {
                 long limit = segmentBytes.applyAsLong(partition);
-                written += mergeWal(partition, newest.get(), limit);
+                written += mergeWal(partition, newest.get(), limit, keepInPlace.test(partition));
                 written += mergeSegments(partition, limit);
             } catch (UnknownPartitionException deletedMeanwhile) {
                 LOG.debug("{} was deleted while it was merged", partition);
+                mergedThrough.remove(partition);
             }
         }
         return written;
     }
 
-    /** Moves the partition's batches in WAL objects up to {@code newestKey} into segments. */
-    private int mergeWal(PartitionKey partition, String newestKey, long segmentBytes) {
-        List<SegmentRecord> segments = metadata.segments(partition);
-        long from = segments.isEmpty() ? 0 : segments.get(segments.size() - 1).lastOffset() + 1;
+    /** Moves the partition's batches in WAL objects up to {@code newestKey} into segments, or keeps them in place. */
+    private int mergeWal(PartitionKey partition, String newestKey, long segmentBytes, boolean keepInPlace) {
+        long from = mergedThrough.computeIfAbsent(partition, key -> {
+            List<SegmentRecord> segments = metadata.segments(key);
+            return segments.isEmpty() ? 0 : segments.get(segments.size() - 1).lastOffset() + 1;
+        });
         int written = 0;
         while (true) {
             List<BatchLocation> rows = metadata.batchesInObjects(partition, WalWriter.PREFIX, newestKey, from,
-                ROWS_PER_REWRITE);
+                ROWS_PER_REWRITE, false);
             if (rows.isEmpty()) {
                 return written;
             }
-            List<NewSegment> added = rewrite(partition, rows, segmentBytes, List.of(), null);
+            List<NewSegment> added = rewrite(partition, rows, segmentBytes, List.of(), null, keepInPlace);
             if (added == null) {
                 return written;
             }
             written += added.size();
             from = rows.get(rows.size() - 1).lastOffset() + 1;
+            mergedThrough.put(partition, from);
         }
     }
 
@@ -171,42 +197,64 @@ public final class Merger {
     }
 
     /**
+     * The partition's merged rows, from its log start: segment rows and runs kept in place, up to the
+     * first WAL batch not merged yet.
+     */
+    List<BatchLocation> mergedRows(PartitionKey partition) {
+        List<BatchLocation> rows = new ArrayList<>();
+        long from = 0;
+        while (true) {
+            List<BatchLocation> page = metadata.batchesFrom(partition, from, 1000);
+            for (BatchLocation row : page) {
+                if (!BatchReader.holdsFinalBatches(row)) {
+                    return rows;
+                }
+                rows.add(row);
+            }
+            if (page.size() < 1000) {
+                return rows;
+            }
+            from = page.get(page.size() - 1).lastOffset() + 1;
+        }
+    }
+
+    /**
      * Copies the rows' batches, with offsets final, into new segments (through
      * {@code filter} when compacting, which may drop records and whole batches) and switches the index.
      * Returns the segments, or null if the range changed meanwhile (what was written is then deleted).
      */
     List<NewSegment> rewrite(PartitionKey partition, List<BatchLocation> rows, long segmentBytes,
                              List<String> replacedSegments, MemoryRecords.RecordFilter filter) {
+        return rewrite(partition, rows, segmentBytes, replacedSegments, filter, false);
+    }
+
+    /** As above; with {@code keepInPlace}, runs of WAL batches whose headers are final are kept where they lie. */
+    private List<NewSegment> rewrite(PartitionKey partition, List<BatchLocation> rows, long segmentBytes,
+                                     List<String> replacedSegments, MemoryRecords.RecordFilter filter,
+                                     boolean keepInPlace) {
         SegmentBuilder builder = new SegmentBuilder(log, partition, segmentBytes, rowBytes, buffer, clock);
+        List<BatchLocation> kept = new ArrayList<>();
         try {
-            for (BatchLocation row : rows) {
-                throttle.acquire(row.size());
-                if (filter == null) {
-                    // Merging moves bytes as they are: segment rows object to object, WAL batches with
-                    // their offsets written in. Reads check every CRC, so the copy does not.
-                    if (BatchReader.isSegment(row.objectKey())) {
-                        builder.appendCopy(row);
+            List<List<BatchLocation>> runs = keepInPlace ? runsInPlace(rows) : List.of();
+            if (filter != null) {
+                copyFiltered(partition, rows, filter, builder);
+            } else if (runs.isEmpty()) {
+                copy(partition, rows, builder);
+            } else {
+                for (List<BatchLocation> run : runs) {
+                    if (finalHeaders(partition, run)) {
+                        // The segment being written ends before the run, so that no segment's offset range spans it.
+                        builder.endSegment();
+                        kept.add(keptRow(run));
                     } else {
-                        builder.appendWal(partition, row);
-                    }
-                    continue;
-                }
-                ByteBuffer bytes = log.reader().readRow(partition, row);
-                int position = bytes.position();
-                for (MutableRecordBatch batch : MemoryRecords.readableRecords(bytes.duplicate()).batches()) {
-                    int size = batch.sizeInBytes();
-                    ByteBuffer batchBytes = bytes.duplicate().position(position).limit(position + size);
-                    position += size;
-                    ByteBuffer kept = filtered(batchBytes, filter);
-                    for (MutableRecordBatch keptBatch : MemoryRecords.readableRecords(kept.duplicate()).batches()) {
-                        builder.append(kept, keptBatch.baseOffset(), keptBatch.lastOffset(), keptBatch.maxTimestamp());
+                        copy(partition, run, builder);
                     }
                 }
             }
             List<NewSegment> segments = builder.finish();
             BatchLocation first = rows.get(0);
             BatchLocation last = rows.get(rows.size() - 1);
-            if (!log.switchIndex(partition, first.baseOffset(), last.lastOffset(), rows.size(), segments,
+            if (!log.switchIndex(partition, first.baseOffset(), last.lastOffset(), rows.size(), segments, kept,
                 replacedSegments)) {
                 LOG.info("The index of {} changed while offsets {}..{} were rewritten; the rewrite is dropped",
                     partition, first.baseOffset(), last.lastOffset());
@@ -218,6 +266,91 @@ public final class Merger {
             builder.abandon();
             throw e;
         }
+    }
+
+    /**
+     * Copies rows as they are: segment rows and rows kept in place object to object, WAL batches with
+     * their offsets written in. Reads check every CRC, so the copy does not.
+     */
+    private void copy(PartitionKey partition, List<BatchLocation> rows, SegmentBuilder builder) {
+        for (BatchLocation row : rows) {
+            throttle.acquire(row.size());
+            if (BatchReader.holdsFinalBatches(row)) {
+                builder.appendCopy(row);
+            } else {
+                builder.appendWal(partition, row);
+            }
+        }
+    }
+
+    /** Copies the rows' batches through the filter, which may drop records and whole batches. */
+    private void copyFiltered(PartitionKey partition, List<BatchLocation> rows, MemoryRecords.RecordFilter filter,
+                              SegmentBuilder builder) {
+        for (BatchLocation row : rows) {
+            throttle.acquire(row.size());
+            ByteBuffer bytes = log.reader().readRow(partition, row);
+            int position = bytes.position();
+            for (MutableRecordBatch batch : MemoryRecords.readableRecords(bytes.duplicate()).batches()) {
+                int size = batch.sizeInBytes();
+                ByteBuffer batchBytes = bytes.duplicate().position(position).limit(position + size);
+                position += size;
+                ByteBuffer kept = filtered(batchBytes, filter);
+                for (MutableRecordBatch keptBatch : MemoryRecords.readableRecords(kept.duplicate()).batches()) {
+                    builder.append(kept, keptBatch.baseOffset(), keptBatch.lastOffset(), keptBatch.maxTimestamp());
+                }
+            }
+        }
+    }
+
+    /**
+     * The WAL rows (in offset order) cut into runs that lie side by side in one WAL file, each at most
+     * one index row's bytes; none if the runs average under {@value #IN_PLACE_MIN_RUN_BYTES} bytes.
+     */
+    private List<List<BatchLocation>> runsInPlace(List<BatchLocation> rows) {
+        List<List<BatchLocation>> runs = new ArrayList<>();
+        List<BatchLocation> run = new ArrayList<>();
+        long runBytes = 0;
+        long totalBytes = 0;
+        for (BatchLocation row : rows) {
+            BatchLocation previous = run.isEmpty() ? null : run.get(run.size() - 1);
+            if (previous != null && (!row.objectKey().equals(previous.objectKey())
+                || row.position() != previous.position() + previous.size() || runBytes + row.size() > rowBytes)) {
+                runs.add(run);
+                run = new ArrayList<>();
+                runBytes = 0;
+            }
+            run.add(row);
+            runBytes += row.size();
+            totalBytes += row.size();
+        }
+        runs.add(run);
+        return totalBytes / runs.size() < IN_PLACE_MIN_RUN_BYTES ? List.of() : runs;
+    }
+
+    /** Whether every batch of the run carries its final offsets in its stored header (read, not copied). */
+    private boolean finalHeaders(PartitionKey partition, List<BatchLocation> run) {
+        for (BatchLocation row : run) {
+            throttle.acquire(BatchReader.HEADER_PREFIX_BYTES);
+            log.store().readInto(row.objectKey(), row.position(), header.clear());
+            if (!BatchReader.checkWalHeader(partition, row, header.flip())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The index row of a run kept in place: its batches, with final offsets, where they lie. */
+    private static BatchLocation keptRow(List<BatchLocation> run) {
+        BatchLocation first = run.get(0);
+        BatchLocation last = run.get(run.size() - 1);
+        long maxTimestamp = Long.MIN_VALUE;
+        int size = 0;
+        for (BatchLocation row : run) {
+            maxTimestamp = Math.max(maxTimestamp, row.maxTimestamp());
+            size += row.size();
+        }
+        return new BatchLocation(first.baseOffset(), last.lastOffset(), first.objectKey(), first.position(), size,
+            maxTimestamp, true);
     }
 
     /** One batch through the filter: nothing, or one batch holding the records it keeps. */

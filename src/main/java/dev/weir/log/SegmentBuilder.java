@@ -154,11 +154,16 @@ final class SegmentBuilder {
         rows.clear();
     }
 
-    /** Completes the last object and returns every segment written, in offset order. */
-    List<NewSegment> finish() {
+    /** Completes the segment being written, if any: the next batch starts a new one. */
+    void endSegment() {
         if (writer != null) {
             finishSegment();
         }
+    }
+
+    /** Completes the last object and returns every segment written, in offset order. */
+    List<NewSegment> finish() {
+        endSegment();
         return List.copyOf(finished);
     }
 

@@ -1,10 +1,12 @@
 package dev.weir.metadata;
 
 /**
- * Where a committed batch lies: its offsets, its object and its byte range there. {@code finalInObject}
- * says that the bytes in a WAL object already carry the batch's base offset and leader epoch, so they
- * can be sent as they are; it is known only for batches committed since the broker started, and false
- * for rows read from the index.
+ * Where committed batches lie: their offsets, their object and their byte range there. A row of a
+ * segment object is a run of consecutive batches with their final offsets written in. A row of a WAL
+ * file is one batch whose stored header may not carry its offsets, unless {@code finalInObject} is set:
+ * then its bytes carry their base offsets and leader epoch already and can be sent as they are, and it
+ * may be a run of several batches (merging keeps such runs where they lie). For a single batch the flag
+ * is known only for batches committed since the broker started.
  */
 public record BatchLocation(long baseOffset, long lastOffset, String objectKey, long position, int size,
                             long maxTimestamp, boolean finalInObject) {

@@ -82,24 +82,26 @@ public interface MetadataStore extends AutoCloseable {
 
     /**
      * Index rows of the partition from {@code fromOffset} that point into objects whose keys lie
-     * between the two keys (inclusive), in offset order.
+     * between the two keys (inclusive), in offset order; rows of batches kept in place with final
+     * headers ({@link BatchLocation#finalInObject}) only {@code withFinalHeaders}.
      */
     List<BatchLocation> batchesInObjects(PartitionKey partition, String fromKey, String toKey, long fromOffset,
-                                         int maxBatches);
+                                         int maxBatches, boolean withFinalHeaders);
 
     /** The partition's segment objects in offset order. */
     List<SegmentRecord> segments(PartitionKey partition);
 
     /**
      * Switches the index of a rewritten offset range in one transaction: the rows whose base offset
-     * lies in {@code [fromOffset, toOffset]} are replaced by the new segments' rows, the segments are
-     * recorded as committed objects, and the segments in {@code replacedSegments} are forgotten as
+     * lies in {@code [fromOffset, toOffset]} are replaced by the new segments' rows and the rows
+     * {@code keptInPlace} (runs of batches with final headers where they lie, recorded with
+     * {@link BatchLocation#finalInObject} set), the segments are recorded as committed objects, and the segments in {@code replacedSegments} are forgotten as
      * segments (their objects are collected once nothing refers to them). Nothing changes, and false
      * is returned, unless exactly {@code expectedRows} rows are in the range (retention or a topic
      * deletion got there first).
      */
     boolean replaceBatches(PartitionKey partition, long fromOffset, long toOffset, int expectedRows,
-                           List<NewSegment> segments, List<String> replacedSegments);
+                           List<NewSegment> segments, List<BatchLocation> keptInPlace, List<String> replacedSegments);
 
     /** Compaction's checkpoint of the partition: offsets below it have been compacted (0 if never). */
     long cleanOffset(PartitionKey partition);

@@ -8,6 +8,7 @@ import dev.weir.log.UnknownPartitionException;
 import dev.weir.metadata.PartitionKey;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -62,7 +63,7 @@ public final class LogCleaner {
 
     /** One merging pass, compaction of the topics whose cleanup.policy includes compact, then garbage collection. */
     public void mergeOnce() {
-        merger.mergeOnce(this::segmentBytes, mergeMinAgeMs);
+        merger.mergeOnce(this::segmentBytes, this::keepInPlace, mergeMinAgeMs);
         for (Topic topic : topicsWithPolicy("compact")) {
             CompactionSettings settings = new CompactionSettings(
                 Double.parseDouble(config(topic, TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG)),
@@ -79,6 +80,21 @@ public final class LogCleaner {
         Topic topic = topics.byId(partition.topicId()).orElseThrow(
             () -> new UnknownPartitionException("Unknown partition " + partition));
         return Long.parseLong(config(topic, TopicConfig.SEGMENT_BYTES_CONFIG));
+    }
+
+    /**
+     * Whether merging may leave the partition's batches in their WAL files: when the topic only deletes,
+     * by the broker's retention.ms (not unlimited) and not by size, its batches age out with the other
+     * batches kept there, and keep no WAL file on disk longer than its own data would stay.
+     */
+    private boolean keepInPlace(PartitionKey partition) {
+        Topic topic = topics.byId(partition.topicId()).orElseThrow(
+            () -> new UnknownPartitionException("Unknown partition " + partition));
+        String retentionMs = config(topic, TopicConfig.RETENTION_MS_CONFIG);
+        return config(topic, TopicConfig.CLEANUP_POLICY_CONFIG).equals(TopicConfig.CLEANUP_POLICY_DELETE)
+            && Long.parseLong(config(topic, TopicConfig.RETENTION_BYTES_CONFIG)) < 0
+            && Long.parseLong(retentionMs) >= 0
+            && retentionMs.equals(topics.configs().value(TopicConfig.RETENTION_MS_CONFIG, Map.of()));
     }
 
     /** One retention pass over every topic, then garbage collection. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.weir.metadata.AppendOutcome;
+import dev.weir.metadata.BatchLocation;
 import dev.weir.metadata.PartitionKey;
 import dev.weir.metadata.TopicRecord;
 import dev.weir.metadata.sqlite.SqliteMetadataStore;
@@ -275,6 +276,47 @@ class LogTest {
         assertThat(labelsOfValidBatches(send(other, 0).records(), 400)).isEqualTo(odd);
         reopen();
         assertThat(send(partition, 0).bytes()).isEqualTo(first.bytes());
+    }
+
+    @Test
+    void mergingKeepsBatchesWithFinalHeadersInPlaceAndCopiesTheRest() throws Exception {
+        PartitionKey other = new PartitionKey(topicId, 1);
+        List<java.util.concurrent.CompletableFuture<AppendOutcome>> appended = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            appended.add(log.append(i % 2 == 0 ? partition : other, largeBatch(20, i, -1, 0)));
+        }
+        appended.forEach(java.util.concurrent.CompletableFuture::join);
+        List<Integer> even = new ArrayList<>();
+        for (int i = 0; i < 40; i += 2) {
+            even.add(i);
+        }
+        Sent before = send(partition, 0);
+        // A stored base offset that is not the batch's: what the WAL writer leaves when it mispredicts.
+        var wrong = metadata.batchesFrom(partition, 100, 1).get(0);
+        assertThat(wrong.baseOffset()).isEqualTo(100);
+        DataDirectory.damageByte(dir.resolve("objects").resolve(wrong.objectKey()), wrong.position() + 7);
+        // After a restart the rows come from the index, which does not say whose header is final: merging reads them.
+        reopen();
+        int rowsBefore = metadata.batchesFrom(partition, 0, 1000).size();
+        Merger merger = new Merger(log, Clock.systemUTC(), 1 << 20, Double.MAX_VALUE, 512 * 1024);
+        assertThat(merger.mergeOnce(key -> 1L << 30, key -> true, 0)).as("segments written").isEqualTo(1);
+
+        var rows = metadata.batchesFrom(partition, 0, 1000);
+        var kept = rows.stream().filter(row -> row.objectKey().startsWith(WalWriter.PREFIX)).toList();
+        var copied = rows.stream().filter(row -> BatchReader.isSegment(row.objectKey())).toList();
+        assertThat(kept).isNotEmpty().allMatch(BatchLocation::finalInObject);
+        assertThat(copied).as("the run holding offset 100, copied with its offsets written in").isNotEmpty()
+            .anyMatch(row -> row.baseOffset() <= 100 && row.lastOffset() >= 100);
+        assertThat(kept.size() + copied.size()).isEqualTo(rows.size()).isLessThan(rowsBefore);
+        assertThat(kept).as("runs side by side in a WAL file share a row").anyMatch(row -> row.size() > 40 * 1024);
+        Sent merged = send(partition, 0);
+        assertThat(labelsOfValidBatches(merged.records(), 400)).isEqualTo(even);
+        assertThat(merged.bytes()).isEqualTo(before.bytes());
+        assertThat(offsetsReadFrom(250).get(0)).as("a read from inside a run starts at the batch holding it")
+            .isEqualTo(240);
+        assertThat(labelsOfValidBatches(send(other, 0).records(), 400)).hasSize(20);
+        reopen();
+        assertThat(send(partition, 0).bytes()).isEqualTo(before.bytes());
     }
 
     @Test

@@ -11,7 +11,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.sqlite.SQLiteConfig;
@@ -66,6 +68,26 @@ public final class DataDirectory {
                 return rows.getLong(1);
             }
         }
+    }
+
+    /**
+     * Index rows of a topic by where they lie: "segment", "wal" (one batch each, not merged yet) or
+     * "kept in place" (runs of batches merging left in their WAL file).
+     */
+    public static Map<String, Long> indexRowsByKind(Path dataDir, String topic) throws SQLException {
+        Map<String, Long> kinds = new TreeMap<>();
+        try (Connection connection = readOnly(dataDir);
+             java.sql.PreparedStatement select = connection.prepareStatement("SELECT CASE WHEN b.object_key LIKE"
+                 + " 'segment/%' THEN 'segment' WHEN b.final_headers = 1 THEN 'kept in place' ELSE 'wal' END,"
+                 + " COUNT(*) FROM batches b JOIN topics t ON t.topic_id = b.topic_id WHERE t.name = ? GROUP BY 1")) {
+            select.setString(1, topic);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    kinds.put(rows.getString(1), rows.getLong(2));
+                }
+            }
+        }
+        return kinds;
     }
 
     /** Rows of the batch index. */

@@ -428,7 +428,7 @@ public final class SqliteMetadataStore implements MetadataStore {
             List<BatchLocation> batches = new ArrayList<>();
             // The batch holding the offset has the largest base offset at or below it; later ones follow.
             try (PreparedStatement select = connection.prepareStatement(
-                "SELECT base_offset, last_offset, object_key, position, size, max_timestamp FROM batches"
+                "SELECT base_offset, last_offset, object_key, position, size, max_timestamp, final_headers FROM batches"
                     + " WHERE topic_id = ?1 AND partition = ?2 AND base_offset >= COALESCE((SELECT MAX(base_offset)"
                     + " FROM batches WHERE topic_id = ?1 AND partition = ?2 AND base_offset <= ?3), ?3)"
                     + " ORDER BY base_offset LIMIT ?4")) {
@@ -451,14 +451,14 @@ public final class SqliteMetadataStore implements MetadataStore {
 
     private static BatchLocation location(ResultSet rows) throws SQLException {
         return new BatchLocation(rows.getLong(1), rows.getLong(2), rows.getString(3), rows.getLong(4),
-            rows.getInt(5), rows.getLong(6));
+            rows.getInt(5), rows.getLong(6), rows.getBoolean(7));
     }
 
     @Override
     public Optional<BatchLocation> firstBatchWithTimestampAtLeast(PartitionKey partition, long timestamp, long fromOffset) {
         return read(connection -> {
             try (PreparedStatement select = connection.prepareStatement(
-                "SELECT base_offset, last_offset, object_key, position, size, max_timestamp FROM batches"
+                "SELECT base_offset, last_offset, object_key, position, size, max_timestamp, final_headers FROM batches"
                     + " WHERE topic_id = ? AND partition = ? AND last_offset >= ? AND max_timestamp >= ?"
                     + " ORDER BY base_offset LIMIT 1")) {
                 select.setString(1, partition.topicId().toString());
@@ -476,7 +476,7 @@ public final class SqliteMetadataStore implements MetadataStore {
     public Optional<BatchLocation> batchWithMaxTimestamp(PartitionKey partition, long fromOffset) {
         return read(connection -> {
             try (PreparedStatement select = connection.prepareStatement(
-                "SELECT base_offset, last_offset, object_key, position, size, max_timestamp FROM batches"
+                "SELECT base_offset, last_offset, object_key, position, size, max_timestamp, final_headers FROM batches"
                     + " WHERE topic_id = ? AND partition = ? AND last_offset >= ?"
                     + " ORDER BY max_timestamp DESC, base_offset ASC LIMIT 1")) {
                 select.setString(1, partition.topicId().toString());
@@ -636,13 +636,13 @@ public final class SqliteMetadataStore implements MetadataStore {
 
     @Override
     public List<BatchLocation> batchesInObjects(PartitionKey partition, String fromKey, String toKey, long fromOffset,
-                                                int maxBatches) {
+                                                int maxBatches, boolean withFinalHeaders) {
         return read(connection -> {
             List<BatchLocation> batches = new ArrayList<>();
             try (PreparedStatement select = connection.prepareStatement(
-                "SELECT base_offset, last_offset, object_key, position, size, max_timestamp FROM batches"
+                "SELECT base_offset, last_offset, object_key, position, size, max_timestamp, final_headers FROM batches"
                     + " WHERE topic_id = ? AND partition = ? AND base_offset >= ? AND object_key BETWEEN ? AND ?"
-                    + " ORDER BY base_offset LIMIT ?")) {
+                    + (withFinalHeaders ? "" : " AND final_headers = 0") + " ORDER BY base_offset LIMIT ?")) {
                 select.setString(1, partition.topicId().toString());
                 select.setInt(2, partition.partition());
                 select.setLong(3, fromOffset);
@@ -681,7 +681,8 @@ public final class SqliteMetadataStore implements MetadataStore {
 
     @Override
     public synchronized boolean replaceBatches(PartitionKey partition, long fromOffset, long toOffset, int expectedRows,
-                                               List<NewSegment> segments, List<String> replacedSegments) {
+                                               List<NewSegment> segments, List<BatchLocation> keptInPlace,
+                                               List<String> replacedSegments) {
         boolean[] replaced = new boolean[1];
         write(() -> {
             try (PreparedStatement delete = writer.prepareStatement(
@@ -705,6 +706,7 @@ public final class SqliteMetadataStore implements MetadataStore {
             for (NewSegment added : segments) {
                 insertSegment(added);
             }
+            insertRows(partition, keptInPlace, null, true);
             replaced[0] = true;
         });
         return replaced[0];
@@ -716,9 +718,7 @@ public final class SqliteMetadataStore implements MetadataStore {
         try (PreparedStatement object = writer.prepareStatement(
             "INSERT INTO objects (object_key, size, created_ms) VALUES (?, ?, ?)");
              PreparedStatement record = writer.prepareStatement("INSERT INTO segments (object_key, topic_id, partition,"
-                 + " base_offset, last_offset, size, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
-             PreparedStatement row = writer.prepareStatement("INSERT INTO batches (topic_id, partition, base_offset,"
-                 + " last_offset, object_key, position, size, max_timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+                 + " base_offset, last_offset, size, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
             object.setString(1, segment.objectKey());
             object.setLong(2, segment.size());
             object.setLong(3, segment.createdMs());
@@ -731,15 +731,28 @@ public final class SqliteMetadataStore implements MetadataStore {
             record.setLong(6, segment.size());
             record.setLong(7, segment.createdMs());
             record.executeUpdate();
-            for (BatchLocation location : added.rows()) {
-                row.setString(1, topicId);
-                row.setInt(2, segment.partition().partition());
+        }
+        insertRows(segment.partition(), added.rows(), segment.objectKey(), false);
+    }
+
+    /** Inserts index rows of the partition, in {@code objectKey} or (if null) in each row's own object. */
+    private void insertRows(PartitionKey partition, List<BatchLocation> rows, String objectKey, boolean finalHeaders)
+        throws SQLException {
+        if (rows.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement row = writer.prepareStatement("INSERT INTO batches (topic_id, partition, base_offset,"
+            + " last_offset, object_key, position, size, max_timestamp, final_headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            for (BatchLocation location : rows) {
+                row.setString(1, partition.topicId().toString());
+                row.setInt(2, partition.partition());
                 row.setLong(3, location.baseOffset());
                 row.setLong(4, location.lastOffset());
-                row.setString(5, segment.objectKey());
+                row.setString(5, objectKey == null ? location.objectKey() : objectKey);
                 row.setLong(6, location.position());
                 row.setInt(7, location.size());
                 row.setLong(8, location.maxTimestamp());
+                row.setBoolean(9, finalHeaders);
                 row.addBatch();
             }
             row.executeBatch();
