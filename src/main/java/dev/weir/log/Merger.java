@@ -5,13 +5,17 @@ import dev.weir.metadata.MetadataStore;
 import dev.weir.metadata.NewSegment;
 import dev.weir.metadata.PartitionKey;
 import dev.weir.metadata.SegmentRecord;
+import dev.weir.metadata.WalFileUse;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Predicate;
 import java.util.function.ToLongFunction;
 import org.apache.kafka.common.record.internal.MemoryRecords;
@@ -45,6 +49,8 @@ public final class Merger {
     private static final int RUN_LENGTH = 4;
     /** A partition's runs of WAL batches are kept in place only when they average at least this many bytes. */
     static final int IN_PLACE_MIN_RUN_BYTES = 16 * 1024;
+    /** WAL files with rows kept in place that one thinning pass looks at, in turns through all of them. */
+    private static final int FILES_CHECKED_PER_PASS = 64;
 
     private final Log log;
     private final MetadataStore metadata;
@@ -59,6 +65,13 @@ public final class Merger {
      * looking (rows kept in place lie before it). Lost on restart, when the last segment is the start.
      */
     private final Map<PartitionKey, Long> mergedThrough = new HashMap<>();
+    /**
+     * The newest WAL file of the last pass that merged everything it found: earlier files hold no batch
+     * left to merge. The WAL prefix (every file) after a restart.
+     */
+    private String filesMergedThrough = WalWriter.PREFIX;
+    /** The last WAL file the previous thinning pass looked at, or the WAL prefix to start from the oldest. */
+    private String thinnedThrough = WalWriter.PREFIX;
 
     /**
      * @param rowBytes a merged segment gets one index row per this many bytes of batches
@@ -79,31 +92,122 @@ public final class Merger {
      * in key order, so they are a prefix); {@code segmentBytes} gives each partition's limit, and
      * {@code keepInPlace} the partitions whose batches may stay in their WAL files: those whose data
      * ages out together with the rest of the WAL files' (the broker's retention by time, none by size),
-     * so that they do not keep a WAL file on disk for long after its other batches went. Returns the
-     * segments written.
+     * so that they do not keep a WAL file on disk for long after its other batches went. Their batches
+     * stay only in WAL files that such partitions fill at least half of; the rest of a file is copied,
+     * and a file mostly copied goes whole. Returns the segments written.
      */
     public int mergeOnce(ToLongFunction<PartitionKey> segmentBytes, Predicate<PartitionKey> keepInPlace, long minAgeMs) {
         Optional<String> newest = metadata.newestObject(WalWriter.PREFIX, clock.millis() - minAgeMs);
         if (newest.isEmpty()) {
             return 0;
         }
+        Map<String, Map<PartitionKey, Long>> unmerged = metadata.unmergedBytes(filesMergedThrough, newest.get());
+        Map<PartitionKey, Boolean> inPlace = new LinkedHashMap<>();
+        Set<String> keepable = new HashSet<>();
+        unmerged.forEach((file, bytesByPartition) -> {
+            long total = 0;
+            long kept = 0;
+            for (Map.Entry<PartitionKey, Long> bytes : bytesByPartition.entrySet()) {
+                total += bytes.getValue();
+                if (inPlace.computeIfAbsent(bytes.getKey(), partition -> {
+                    try {
+                        return keepInPlace.test(partition);
+                    } catch (UnknownPartitionException deleted) {
+                        return false;
+                    }
+                })) {
+                    kept += bytes.getValue();
+                }
+            }
+            if (kept * 2 >= total) {
+                keepable.add(file);
+            }
+        });
         int written = 0;
-        List<PartitionKey> partitions = metadata.partitionsWithBatchesIn(WalWriter.PREFIX, newest.get());
-        for (PartitionKey partition : partitions) {
+        boolean complete = true;
+        for (Map.Entry<PartitionKey, Boolean> partition : inPlace.entrySet()) {
             try {
-                long limit = segmentBytes.applyAsLong(partition);
-                written += mergeWal(partition, newest.get(), limit, keepInPlace.test(partition));
-                written += mergeSegments(partition, limit);
+                long limit = segmentBytes.applyAsLong(partition.getKey());
+                int merged = mergeWal(partition.getKey(), newest.get(), limit, partition.getValue() ? keepable : Set.of());
+                complete &= merged >= 0;
+                written += Math.max(merged, 0) + mergeSegments(partition.getKey(), limit);
             } catch (UnknownPartitionException deletedMeanwhile) {
-                LOG.debug("{} was deleted while it was merged", partition);
-                mergedThrough.remove(partition);
+                LOG.debug("{} was deleted while it was merged", partition.getKey());
+                mergedThrough.remove(partition.getKey());
+            }
+        }
+        if (complete) {
+            // The newest file may still take objects: the next pass looks at it again.
+            filesMergedThrough = newest.get();
+        }
+        return written;
+    }
+
+    /**
+     * Copies the runs kept in place out of WAL files that the index refers to less than a third of, so that
+     * garbage collection can delete them: a topic or records were deleted, or a topic's retention
+     * changed, while their neighbours in the files stay. A file within a tenth of {@code retentionMs} (the
+     * retention of batches kept in place) of its batches' ageing out is left to go with them. Looks
+     * at up to {@value #FILES_CHECKED_PER_PASS} such files per call, taking turns through all of them,
+     * among the WAL files at least {@code minAgeMs} old (those merging has been through). Returns the
+     * segments written.
+     */
+    public int thinOutWalFiles(ToLongFunction<PartitionKey> segmentBytes, long retentionMs, long minAgeMs) {
+        // Only files that merging has been through: they hold no batches but those kept in place.
+        Optional<String> newest = metadata.newestObject(WalWriter.PREFIX, clock.millis() - minAgeMs);
+        if (newest.isEmpty()) {
+            return 0;
+        }
+        List<WalFileUse> files = metadata.objectsWithRowsKeptInPlace(thinnedThrough, newest.get(),
+            FILES_CHECKED_PER_PASS);
+        thinnedThrough = files.size() < FILES_CHECKED_PER_PASS ? WalWriter.PREFIX : files.get(files.size() - 1).objectKey();
+        long nowMs = clock.millis();
+        int written = 0;
+        for (WalFileUse file : files) {
+            long untilAgedOut = file.committedMs() + retentionMs - nowMs;
+            boolean agesOutSoon = retentionMs >= 0 && Math.abs(untilAgedOut) < retentionMs / 10;
+            if (file.referencedBytes() * 3 >= file.committedBytes() || agesOutSoon) {
+                continue;
+            }
+            for (Map.Entry<PartitionKey, List<BatchLocation>> kept : metadata.rowsKeptInPlaceIn(file.objectKey())
+                .entrySet()) {
+                try {
+                    long limit = segmentBytes.applyAsLong(kept.getKey());
+                    for (List<BatchLocation> block : offsetBlocks(kept.getValue())) {
+                        List<NewSegment> added = rewrite(kept.getKey(), block, limit, List.of(), null);
+                        written += added == null ? 0 : added.size();
+                    }
+                } catch (UnknownPartitionException deletedMeanwhile) {
+                    LOG.debug("{} was deleted while its batches were copied out of {}", kept.getKey(), file.objectKey());
+                }
             }
         }
         return written;
     }
 
-    /** Moves the partition's batches in WAL objects up to {@code newestKey} into segments, or keeps them in place. */
-    private int mergeWal(PartitionKey partition, String newestKey, long segmentBytes, boolean keepInPlace) {
+    /**
+     * A partition's rows (in offset order) cut where the offsets do not follow on, so that each block
+     * holds every index row of its offset range.
+     */
+    private static List<List<BatchLocation>> offsetBlocks(List<BatchLocation> rows) {
+        List<List<BatchLocation>> blocks = new ArrayList<>();
+        for (BatchLocation row : rows) {
+            List<BatchLocation> last = blocks.isEmpty() ? null : blocks.get(blocks.size() - 1);
+            if (last == null || last.get(last.size() - 1).lastOffset() + 1 != row.baseOffset()) {
+                last = new ArrayList<>();
+                blocks.add(last);
+            }
+            last.add(row);
+        }
+        return blocks;
+    }
+
+    /**
+     * Moves the partition's batches in WAL objects up to {@code newestKey} into segments, or keeps them
+     * in place in the files {@code keepable}. Returns the segments written, or -1 if the index changed
+     * meanwhile and a rewrite was dropped.
+     */
+    private int mergeWal(PartitionKey partition, String newestKey, long segmentBytes, Set<String> keepable) {
         long from = mergedThrough.computeIfAbsent(partition, key -> {
             List<SegmentRecord> segments = metadata.segments(key);
             return segments.isEmpty() ? 0 : segments.get(segments.size() - 1).lastOffset() + 1;
@@ -115,9 +219,9 @@ public final class Merger {
             if (rows.isEmpty()) {
                 return written;
             }
-            List<NewSegment> added = rewrite(partition, rows, segmentBytes, List.of(), null, keepInPlace);
+            List<NewSegment> added = rewrite(partition, rows, segmentBytes, List.of(), null, keepable);
             if (added == null) {
-                return written;
+                return -1;
             }
             written += added.size();
             from = rows.get(rows.size() - 1).lastOffset() + 1;
@@ -225,24 +329,24 @@ public final class Merger {
      */
     List<NewSegment> rewrite(PartitionKey partition, List<BatchLocation> rows, long segmentBytes,
                              List<String> replacedSegments, MemoryRecords.RecordFilter filter) {
-        return rewrite(partition, rows, segmentBytes, replacedSegments, filter, false);
+        return rewrite(partition, rows, segmentBytes, replacedSegments, filter, Set.of());
     }
 
-    /** As above; with {@code keepInPlace}, runs of WAL batches whose headers are final are kept where they lie. */
+    /** As above; runs of WAL batches whose headers are final are kept where they lie in the files {@code keepable}. */
     private List<NewSegment> rewrite(PartitionKey partition, List<BatchLocation> rows, long segmentBytes,
                                      List<String> replacedSegments, MemoryRecords.RecordFilter filter,
-                                     boolean keepInPlace) {
+                                     Set<String> keepable) {
         SegmentBuilder builder = new SegmentBuilder(log, partition, segmentBytes, rowBytes, buffer, clock);
         List<BatchLocation> kept = new ArrayList<>();
         try {
-            List<List<BatchLocation>> runs = keepInPlace ? runsInPlace(rows) : List.of();
+            List<List<BatchLocation>> runs = keepable.isEmpty() ? List.of() : runsInPlace(rows);
             if (filter != null) {
                 copyFiltered(partition, rows, filter, builder);
             } else if (runs.isEmpty()) {
                 copy(partition, rows, builder);
             } else {
                 for (List<BatchLocation> run : runs) {
-                    if (finalHeaders(partition, run)) {
+                    if (keepable.contains(run.get(0).objectKey()) && finalHeaders(partition, run)) {
                         // The segment being written ends before the run, so that no segment's offset range spans it.
                         builder.endSegment();
                         kept.add(keptRow(run));

@@ -77,8 +77,11 @@ public interface MetadataStore extends AutoCloseable {
      */
     Optional<String> newestObject(String prefix, long createdByMs);
 
-    /** Partitions with index rows in objects whose keys lie between the two keys (inclusive). */
-    List<PartitionKey> partitionsWithBatchesIn(String fromKey, String toKey);
+    /**
+     * The bytes of the index rows not merged yet ({@link BatchLocation#finalInObject} unset) in each
+     * object whose key lies between the two keys (inclusive), per partition; objects in key order.
+     */
+    Map<String, Map<PartitionKey, Long>> unmergedBytes(String fromKey, String toKey);
 
     /**
      * Index rows of the partition from {@code fromOffset} that point into objects whose keys lie
@@ -87,6 +90,15 @@ public interface MetadataStore extends AutoCloseable {
      */
     List<BatchLocation> batchesInObjects(PartitionKey partition, String fromKey, String toKey, long fromOffset,
                                          int maxBatches, boolean withFinalHeaders);
+
+    /**
+     * The first {@code max} committed objects, in key order, whose keys lie after {@code afterKey} and
+     * up to {@code toKey}, and that hold rows kept in place ({@link BatchLocation#finalInObject}).
+     */
+    List<WalFileUse> objectsWithRowsKeptInPlace(String afterKey, String toKey, int max);
+
+    /** The rows kept in place ({@link BatchLocation#finalInObject}) in the object, per partition in offset order. */
+    Map<PartitionKey, List<BatchLocation>> rowsKeptInPlaceIn(String objectKey);
 
     /** The partition's segment objects in offset order. */
     List<SegmentRecord> segments(PartitionKey partition);

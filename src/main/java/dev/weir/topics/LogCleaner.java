@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The log's background work, all on one thread so that it never takes more than one core: merging
- * WAL objects older than {@code log.merge.min.age.ms} into segments every {@code log.merge.interval.ms}, followed by compaction of the topics
+ * WAL objects older than {@code log.merge.min.age.ms} into segments every {@code log.merge.interval.ms}
+ * (and copying batches kept in place out of WAL files that are mostly unreferenced), followed by compaction of the topics
  * whose cleanup.policy includes compact; enforcing each topic's
  * {@code retention.ms} and {@code retention.bytes} (topic value, else the broker's, else Kafka's
  * default) on topics whose cleanup.policy includes delete every {@code log.retention.check.interval.ms};
@@ -64,6 +65,7 @@ public final class LogCleaner {
     /** One merging pass, compaction of the topics whose cleanup.policy includes compact, then garbage collection. */
     public void mergeOnce() {
         merger.mergeOnce(this::segmentBytes, this::keepInPlace, mergeMinAgeMs);
+        merger.thinOutWalFiles(this::segmentBytes, brokerRetentionMs(), mergeMinAgeMs);
         for (Topic topic : topicsWithPolicy("compact")) {
             CompactionSettings settings = new CompactionSettings(
                 Double.parseDouble(config(topic, TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG)),
@@ -90,11 +92,15 @@ public final class LogCleaner {
     private boolean keepInPlace(PartitionKey partition) {
         Topic topic = topics.byId(partition.topicId()).orElseThrow(
             () -> new UnknownPartitionException("Unknown partition " + partition));
-        String retentionMs = config(topic, TopicConfig.RETENTION_MS_CONFIG);
+        long retentionMs = Long.parseLong(config(topic, TopicConfig.RETENTION_MS_CONFIG));
         return config(topic, TopicConfig.CLEANUP_POLICY_CONFIG).equals(TopicConfig.CLEANUP_POLICY_DELETE)
             && Long.parseLong(config(topic, TopicConfig.RETENTION_BYTES_CONFIG)) < 0
-            && Long.parseLong(retentionMs) >= 0
-            && retentionMs.equals(topics.configs().value(TopicConfig.RETENTION_MS_CONFIG, Map.of()));
+            && retentionMs >= 0 && retentionMs == brokerRetentionMs();
+    }
+
+    /** The broker's retention.ms: that of every topic without a value of its own. */
+    private long brokerRetentionMs() {
+        return Long.parseLong(topics.configs().value(TopicConfig.RETENTION_MS_CONFIG, Map.of()));
     }
 
     /** One retention pass over every topic, then garbage collection. */

@@ -30,13 +30,13 @@ import org.junit.jupiter.api.io.TempDir;
  * Merging leaves the batches of topics that age out by the broker's retention.ms where their WAL file
  * holds them (their stored headers carry their final offsets), and copies those of topics that delete
  * by size or compact into segments. Readers see the same records either way, before and after a
- * restart, from any offset.
+ * restart, from any offset. WAL files whose other batches were deleted have what they still hold
+ * copied out, so that they can go.
  */
 class InPlaceMergeTest {
     private static final int RECORDS_PER_PARTITION = 1500;
     private static final Map<String, String> SETTINGS = Map.of("log.merge.interval.ms", "3600000",
-        "log.merge.min.age.ms", "0", "log.retention.check.interval.ms", "3600000", "wal.file.bytes", "1048576",
-        "wal.file.roll.ms", "0");
+        "log.merge.min.age.ms", "0", "log.retention.check.interval.ms", "3600000", "wal.file.bytes", "1048576");
 
     @TempDir
     Path dataDir;
@@ -47,10 +47,15 @@ class InPlaceMergeTest {
 
     /** Produces in batches of up to 64 KiB, the records of each partition numbered by the offset they get. */
     private static void produce(TestBroker broker, String... topics) throws Exception {
+        produce(broker, RECORDS_PER_PARTITION, topics);
+    }
+
+    /** Produces to every topic side by side, the first topic only its first {@code firstTopicRecords} records. */
+    private static void produce(TestBroker broker, int firstTopicRecords, String... topics) throws Exception {
         try (KafkaProducer<String, String> producer = Clients.producer(broker.clientProperties(),
             Map.of("acks", "all", "linger.ms", "20", "batch.size", "65536"))) {
             for (int offset = 0; offset < RECORDS_PER_PARTITION; offset++) {
-                for (String topic : topics) {
+                for (String topic : offset < firstTopicRecords ? List.of(topics) : List.of(topics).subList(1, topics.length)) {
                     for (int partition = 0; partition < 2; partition++) {
                         producer.send(new ProducerRecord<>(topic, partition, "k" + offset % 10,
                             value(topic, partition, offset)));
@@ -100,19 +105,20 @@ class InPlaceMergeTest {
         MutableClock clock = new MutableClock(System.currentTimeMillis());
         try (TestBroker broker = new TestBroker(dataDir, SETTINGS, clock);
              Admin admin = Admin.create(broker.clientProperties())) {
-            admin.createTopics(List.of(new NewTopic("kept", 2, (short) 1),
-                new NewTopic("bysize", 2, (short) 1).configs(Map.of("retention.bytes", "1000000000")))).all().get();
-            produce(broker, "kept", "bysize");
+            // Two thirds of every WAL file belong to topics on the broker's retention.
+            admin.createTopics(List.of(new NewTopic("kept", 2, (short) 1), new NewTopic("also", 2, (short) 1),
+                new NewTopic("size", 2, (short) 1).configs(Map.of("retention.bytes", "1000000000")))).all().get();
+            produce(broker, "kept", "also", "size");
             Map<String, Long> before = DataDirectory.indexRowsByKind(dataDir, "kept");
             broker.mergeNow();
 
             Map<String, Long> kept = DataDirectory.indexRowsByKind(dataDir, "kept");
             assertThat(kept).as("rows of %s before merging", before).containsOnlyKeys("kept in place");
             assertThat(kept.get("kept in place")).as("runs side by side share a row").isLessThan(before.get("wal"));
-            assertThat(DataDirectory.indexRowsByKind(dataDir, "bysize")).as("retention.bytes: copied")
+            assertThat(DataDirectory.indexRowsByKind(dataDir, "size")).as("retention.bytes: copied")
                 .containsOnlyKeys("segment");
             assertReadsWhole(broker, "kept");
-            assertReadsWhole(broker, "bysize");
+            assertReadsWhole(broker, "size");
             assertReadsFrom(broker, "kept", 777);
         }
         try (TestBroker broker = new TestBroker(dataDir, SETTINGS, clock)) {
@@ -130,6 +136,54 @@ class InPlaceMergeTest {
             assertThat(DataDirectory.committedWalFiles(dataDir)).as("all but the file being written are deleted")
                 .hasSizeLessThanOrEqualTo(1);
             assertThat(DataDirectory.objectFiles(dataDir).stream().filter(walFiles::contains)).hasSizeLessThanOrEqualTo(1);
+        }
+    }
+
+    @Test
+    void batchesInWalFilesMostlyOfCopiedTopicsAreCopiedToo() throws Exception {
+        MutableClock clock = new MutableClock(System.currentTimeMillis());
+        try (TestBroker broker = new TestBroker(dataDir, SETTINGS, clock);
+             Admin admin = Admin.create(broker.clientProperties())) {
+            admin.createTopics(List.of(new NewTopic("kept", 2, (short) 1),
+                new NewTopic("size", 2, (short) 1).configs(Map.of("retention.bytes", "1000000000")),
+                new NewTopic("compacted", 2, (short) 1).configs(Map.of("cleanup.policy", "compact")))).all().get();
+            // "kept" takes a third of the first files and nothing of the later ones.
+            produce(broker, RECORDS_PER_PARTITION / 5, "kept", "size", "compacted");
+            broker.mergeNow();
+            // Keeping a third of a file would hold the whole file on disk for the other two thirds' copies.
+            assertThat(DataDirectory.indexRowsByKind(dataDir, "kept")).containsOnlyKeys("segment");
+            clock.advance(Duration.ofMinutes(2));
+            broker.mergeNow();
+            assertThat(DataDirectory.committedWalFiles(dataDir)).hasSizeLessThanOrEqualTo(1);
+            assertReadsWhole(broker, "size");
+        }
+    }
+
+    @Test
+    void deletingTopicsCopiesWhatTheirWalFilesStillHoldAndFreesThem() throws Exception {
+        MutableClock clock = new MutableClock(System.currentTimeMillis());
+        try (TestBroker broker = new TestBroker(dataDir, SETTINGS, clock);
+             Admin admin = Admin.create(broker.clientProperties())) {
+            admin.createTopics(List.of(new NewTopic("kept", 2, (short) 1), new NewTopic("gone", 2, (short) 1),
+                new NewTopic("gone-too", 2, (short) 1), new NewTopic("gone-three", 2, (short) 1))).all().get();
+            produce(broker, "kept", "gone", "gone-too", "gone-three");
+            broker.mergeNow();
+            assertThat(DataDirectory.indexRowsByKind(dataDir, "kept")).containsOnlyKeys("kept in place");
+            List<String> walFiles = DataDirectory.committedWalFiles(dataDir);
+            assertThat(walFiles).hasSizeGreaterThan(4);
+
+            // Three quarters of the WAL files are gone: what they still hold is copied out of them.
+            admin.deleteTopics(List.of("gone", "gone-too", "gone-three")).all().get();
+            broker.mergeNow();
+            assertThat(DataDirectory.indexRowsByKind(dataDir, "kept")).containsKey("segment");
+            clock.advance(Duration.ofMinutes(2));
+            broker.mergeNow();
+            java.util.TreeMap<String, long[]> left = new java.util.TreeMap<>(DataDirectory.walFileUse(dataDir));
+            assertThat(left.size()).as("WAL files left of %s", walFiles).isLessThan(walFiles.size() / 2);
+            // Every file left is at least a third referenced, but the one being written (kept by garbage collection).
+            left.headMap(left.lastKey()).forEach((file, use) -> assertThat(use[1] * 3)
+                .as("bytes of %s referenced", file).isGreaterThanOrEqualTo(use[0]));
+            assertReadsWhole(broker, "kept");
         }
     }
 

@@ -90,6 +90,20 @@ public final class DataDirectory {
         return kinds;
     }
 
+    /** Per committed WAL file: its committed bytes and the bytes the index refers to. */
+    public static Map<String, long[]> walFileUse(Path dataDir) throws SQLException {
+        Map<String, long[]> use = new TreeMap<>();
+        try (Connection connection = readOnly(dataDir);
+             Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT o.object_key, o.size, (SELECT COALESCE(SUM(b.size), 0)"
+                 + " FROM batches b WHERE b.object_key = o.object_key) FROM objects o WHERE o.object_key LIKE 'wal/%'")) {
+            while (rows.next()) {
+                use.put(rows.getString(1), new long[] {rows.getLong(2), rows.getLong(3)});
+            }
+        }
+        return use;
+    }
+
     /** Rows of the batch index. */
     public static long indexRows(Path dataDir) throws SQLException {
         try (Connection connection = readOnly(dataDir);

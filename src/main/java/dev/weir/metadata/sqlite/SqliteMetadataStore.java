@@ -11,6 +11,7 @@ import dev.weir.metadata.PartitionKey;
 import dev.weir.metadata.PartitionOffsets;
 import dev.weir.metadata.ProducerSequences;
 import dev.weir.metadata.SegmentRecord;
+import dev.weir.metadata.WalFileUse;
 import dev.weir.metadata.TopicExistsException;
 import dev.weir.metadata.TopicRecord;
 import dev.weir.metadata.WalWrite;
@@ -617,20 +618,22 @@ public final class SqliteMetadataStore implements MetadataStore {
     }
 
     @Override
-    public List<PartitionKey> partitionsWithBatchesIn(String fromKey, String toKey) {
+    public Map<String, Map<PartitionKey, Long>> unmergedBytes(String fromKey, String toKey) {
         return read(connection -> {
-            List<PartitionKey> partitions = new ArrayList<>();
+            Map<String, Map<PartitionKey, Long>> bytes = new LinkedHashMap<>();
             try (PreparedStatement select = connection.prepareStatement(
-                "SELECT DISTINCT topic_id, partition FROM batches WHERE object_key BETWEEN ? AND ?")) {
+                "SELECT object_key, topic_id, partition, SUM(size) FROM batches WHERE object_key BETWEEN ? AND ?"
+                    + " AND final_headers = 0 GROUP BY object_key, topic_id, partition ORDER BY object_key")) {
                 select.setString(1, fromKey);
                 select.setString(2, toKey);
                 try (ResultSet rows = select.executeQuery()) {
                     while (rows.next()) {
-                        partitions.add(new PartitionKey(Uuid.fromString(rows.getString(1)), rows.getInt(2)));
+                        bytes.computeIfAbsent(rows.getString(1), key -> new LinkedHashMap<>()).put(
+                            new PartitionKey(Uuid.fromString(rows.getString(2)), rows.getInt(3)), rows.getLong(4));
                     }
                 }
             }
-            return partitions;
+            return bytes;
         });
     }
 
@@ -656,6 +659,49 @@ public final class SqliteMetadataStore implements MetadataStore {
                 }
             }
             return batches;
+        });
+    }
+
+    @Override
+    public List<WalFileUse> objectsWithRowsKeptInPlace(String afterKey, String toKey, int max) {
+        return read(connection -> {
+            List<WalFileUse> files = new ArrayList<>();
+            try (PreparedStatement select = connection.prepareStatement(
+                "SELECT o.object_key, o.size, o.created_ms,"
+                    + " (SELECT COALESCE(SUM(b.size), 0) FROM batches b WHERE b.object_key = o.object_key)"
+                    + " FROM objects o WHERE o.object_key > ? AND o.object_key <= ?"
+                    + " AND EXISTS (SELECT 1 FROM batches b WHERE b.object_key = o.object_key AND b.final_headers = 1)"
+                    + " ORDER BY o.object_key LIMIT ?")) {
+                select.setString(1, afterKey);
+                select.setString(2, toKey);
+                select.setInt(3, max);
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        files.add(new WalFileUse(rows.getString(1), rows.getLong(2), rows.getLong(3), rows.getLong(4)));
+                    }
+                }
+            }
+            return files;
+        });
+    }
+
+    @Override
+    public Map<PartitionKey, List<BatchLocation>> rowsKeptInPlaceIn(String objectKey) {
+        return read(connection -> {
+            Map<PartitionKey, List<BatchLocation>> rowsByPartition = new LinkedHashMap<>();
+            try (PreparedStatement select = connection.prepareStatement(
+                "SELECT base_offset, last_offset, object_key, position, size, max_timestamp, final_headers, topic_id,"
+                    + " partition FROM batches WHERE object_key = ? AND final_headers = 1"
+                    + " ORDER BY topic_id, partition, base_offset")) {
+                select.setString(1, objectKey);
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        PartitionKey partition = new PartitionKey(Uuid.fromString(rows.getString(8)), rows.getInt(9));
+                        rowsByPartition.computeIfAbsent(partition, key -> new ArrayList<>()).add(location(rows));
+                    }
+                }
+            }
+            return rowsByPartition;
         });
     }
 
