@@ -105,10 +105,11 @@ class InPlaceMergeTest {
         MutableClock clock = new MutableClock(System.currentTimeMillis());
         try (TestBroker broker = new TestBroker(dataDir, SETTINGS, clock);
              Admin admin = Admin.create(broker.clientProperties())) {
-            // Two thirds of every WAL file belong to topics on the broker's retention.
+            // Three quarters of every WAL file belong to topics on the broker's retention.
             admin.createTopics(List.of(new NewTopic("kept", 2, (short) 1), new NewTopic("also", 2, (short) 1),
+                new NewTopic("also-too", 2, (short) 1),
                 new NewTopic("size", 2, (short) 1).configs(Map.of("retention.bytes", "1000000000")))).all().get();
-            produce(broker, "kept", "also", "size");
+            produce(broker, "kept", "also", "also-too", "size");
             Map<String, Long> before = DataDirectory.indexRowsByKind(dataDir, "kept");
             broker.mergeNow();
 
@@ -146,11 +147,12 @@ class InPlaceMergeTest {
              Admin admin = Admin.create(broker.clientProperties())) {
             admin.createTopics(List.of(new NewTopic("kept", 2, (short) 1),
                 new NewTopic("size", 2, (short) 1).configs(Map.of("retention.bytes", "1000000000")),
+                new NewTopic("timed", 2, (short) 1).configs(Map.of("retention.ms", "86400000")),
                 new NewTopic("compacted", 2, (short) 1).configs(Map.of("cleanup.policy", "compact")))).all().get();
-            // "kept" takes a third of the first files and nothing of the later ones.
-            produce(broker, RECORDS_PER_PARTITION / 5, "kept", "size", "compacted");
+            // "kept" takes a quarter of the first files and nothing of the later ones.
+            produce(broker, RECORDS_PER_PARTITION / 5, "kept", "size", "timed", "compacted");
             broker.mergeNow();
-            // Keeping a third of a file would hold the whole file on disk for the other two thirds' copies.
+            // Keeping a quarter of a file would hold the whole file on disk for the other three quarters' copies.
             assertThat(DataDirectory.indexRowsByKind(dataDir, "kept")).containsOnlyKeys("segment");
             clock.advance(Duration.ofMinutes(2));
             broker.mergeNow();
