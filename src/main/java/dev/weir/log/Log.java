@@ -174,6 +174,11 @@ public final class Log implements AutoCloseable {
         return new PartitionOffsets(state.logStartOffset(), state.highWatermark());
     }
 
+    /** Whether the partition exists (its topic was not deleted). */
+    boolean hasPartition(PartitionKey partition) {
+        return partitions.containsKey(partition);
+    }
+
     private PartitionState state(PartitionKey partition) {
         PartitionState state = partitions.get(partition);
         if (state == null) {

@@ -62,7 +62,8 @@ public final class Merger {
     private final ByteBuffer header = ByteBuffer.allocate(BatchReader.HEADER_PREFIX_BYTES);
     /**
      * Per partition, the offset before which no WAL batch is left to merge: where the next pass starts
-     * looking (rows kept in place lie before it). Lost on restart, when the last segment is the start.
+     * looking (rows kept in place lie before it). Lost on restart, when the last segment is the start;
+     * forgotten when the partition's topic is deleted.
      */
     private final Map<PartitionKey, Long> mergedThrough = new HashMap<>();
     /**
@@ -133,13 +134,13 @@ public final class Merger {
                 written += Math.max(merged, 0) + mergeSegments(partition.getKey(), limit);
             } catch (UnknownPartitionException deletedMeanwhile) {
                 LOG.debug("{} was deleted while it was merged", partition.getKey());
-                mergedThrough.remove(partition.getKey());
             }
         }
         if (complete) {
             // The newest file may still take objects: the next pass looks at it again.
             filesMergedThrough = newest.get();
         }
+        mergedThrough.keySet().removeIf(partition -> !log.hasPartition(partition));
         return written;
     }
 
