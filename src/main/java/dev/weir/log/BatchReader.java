@@ -168,7 +168,7 @@ final class BatchReader {
                 continue;
             }
             readInto(partition, toRead, allocator, parts);
-            if (segment || slice.row().finalInObject()) {
+            if (holdsFinalBatches(slice.row())) {
                 addFileRange(parts, file, slice.position(), slice.size());
             } else {
                 ByteBuffer header = ByteBuffer.allocate(PATCHED_HEADER_BYTES);

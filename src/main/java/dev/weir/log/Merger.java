@@ -44,6 +44,8 @@ public final class Merger {
     private static final Logger LOG = LoggerFactory.getLogger(Merger.class);
     /** Index rows merged into segments per rewrite, bounding the memory one rewrite holds. */
     private static final int ROWS_PER_REWRITE = 20_000;
+    /** Index rows read per query when walking a partition's rows. */
+    private static final int ROWS_PER_PAGE = 1000;
     /** Segment size classes are powers of four from this size. */
     private static final long SMALLEST_CLASS_BYTES = 4096;
     private static final int RUN_LENGTH = 4;
@@ -110,13 +112,7 @@ public final class Merger {
             long kept = 0;
             for (Map.Entry<PartitionKey, Long> bytes : bytesByPartition.entrySet()) {
                 total += bytes.getValue();
-                if (inPlace.computeIfAbsent(bytes.getKey(), partition -> {
-                    try {
-                        return keepInPlace.test(partition);
-                    } catch (UnknownPartitionException deleted) {
-                        return false;
-                    }
-                })) {
+                if (inPlace.computeIfAbsent(bytes.getKey(), keepInPlace::test)) {
                     kept += bytes.getValue();
                 }
             }
@@ -150,16 +146,11 @@ public final class Merger {
      * changed, while their neighbours in the files stay. A file within a tenth of {@code retentionMs} (the
      * retention of batches kept in place) of its batches' ageing out is left to go with them. Looks
      * at up to {@value #FILES_CHECKED_PER_PASS} such files per call, taking turns through all of them,
-     * among the WAL files at least {@code minAgeMs} old (those merging has been through). Returns the
-     * segments written.
+     * among the WAL files the last complete merging pass has been through. Returns the segments written.
      */
-    public int thinOutWalFiles(ToLongFunction<PartitionKey> segmentBytes, long retentionMs, long minAgeMs) {
+    public int thinOutWalFiles(ToLongFunction<PartitionKey> segmentBytes, long retentionMs) {
         // Only files that merging has been through: they hold no batches but those kept in place.
-        Optional<String> newest = metadata.newestObject(WalWriter.PREFIX, clock.millis() - minAgeMs);
-        if (newest.isEmpty()) {
-            return 0;
-        }
-        List<WalFileUse> files = metadata.objectsWithRowsKeptInPlace(thinnedThrough, newest.get(),
+        List<WalFileUse> files = metadata.objectsWithRowsKeptInPlace(thinnedThrough, filesMergedThrough,
             FILES_CHECKED_PER_PASS);
         thinnedThrough = files.size() < FILES_CHECKED_PER_PASS ? WalWriter.PREFIX : files.get(files.size() - 1).objectKey();
         long nowMs = clock.millis();
@@ -280,25 +271,8 @@ public final class Merger {
     }
 
     List<BatchLocation> rowsOf(PartitionKey partition, List<SegmentRecord> run) {
-        long from = run.get(0).baseOffset();
         long to = run.get(run.size() - 1).lastOffset();
-        List<BatchLocation> rows = new ArrayList<>();
-        while (from <= to) {
-            List<BatchLocation> page = metadata.batchesFrom(partition, from, 1000);
-            for (BatchLocation row : page) {
-                if (row.baseOffset() > to) {
-                    return rows;
-                }
-                if (row.baseOffset() >= from) {
-                    rows.add(row);
-                }
-            }
-            if (page.size() < 1000) {
-                return rows;
-            }
-            from = page.get(page.size() - 1).lastOffset() + 1;
-        }
-        return rows;
+        return rowsWhile(partition, run.get(0).baseOffset(), row -> row.baseOffset() <= to);
     }
 
     /**
@@ -306,17 +280,23 @@ public final class Merger {
      * first WAL batch not merged yet.
      */
     List<BatchLocation> mergedRows(PartitionKey partition) {
+        return rowsWhile(partition, 0, BatchReader::holdsFinalBatches);
+    }
+
+    /** The partition's index rows from {@code from} on, in offset order, up to the first that {@code take} refuses. */
+    private List<BatchLocation> rowsWhile(PartitionKey partition, long from, Predicate<BatchLocation> take) {
         List<BatchLocation> rows = new ArrayList<>();
-        long from = 0;
         while (true) {
-            List<BatchLocation> page = metadata.batchesFrom(partition, from, 1000);
+            List<BatchLocation> page = metadata.batchesFrom(partition, from, ROWS_PER_PAGE);
             for (BatchLocation row : page) {
-                if (!BatchReader.holdsFinalBatches(row)) {
+                if (!take.test(row)) {
                     return rows;
                 }
-                rows.add(row);
+                if (row.baseOffset() >= from) {
+                    rows.add(row);
+                }
             }
-            if (page.size() < 1000) {
+            if (page.size() < ROWS_PER_PAGE) {
                 return rows;
             }
             from = page.get(page.size() - 1).lastOffset() + 1;

@@ -65,7 +65,7 @@ public final class LogCleaner {
     /** One merging pass, compaction of the topics whose cleanup.policy includes compact, then garbage collection. */
     public void mergeOnce() {
         merger.mergeOnce(this::segmentBytes, this::keepInPlace, mergeMinAgeMs);
-        merger.thinOutWalFiles(this::segmentBytes, brokerRetentionMs(), mergeMinAgeMs);
+        merger.thinOutWalFiles(this::segmentBytes, brokerRetentionMs());
         for (Topic topic : topicsWithPolicy("compact")) {
             CompactionSettings settings = new CompactionSettings(
                 Double.parseDouble(config(topic, TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG)),
@@ -87,15 +87,16 @@ public final class LogCleaner {
     /**
      * Whether merging may leave the partition's batches in their WAL files: when the topic only deletes,
      * by the broker's retention.ms (not unlimited) and not by size, its batches age out with the other
-     * batches kept there, and keep no WAL file on disk longer than its own data would stay.
+     * batches kept there, and keep no WAL file on disk longer than its own data would stay. False for a
+     * deleted topic.
      */
     private boolean keepInPlace(PartitionKey partition) {
-        Topic topic = topics.byId(partition.topicId()).orElseThrow(
-            () -> new UnknownPartitionException("Unknown partition " + partition));
-        long retentionMs = Long.parseLong(config(topic, TopicConfig.RETENTION_MS_CONFIG));
-        return config(topic, TopicConfig.CLEANUP_POLICY_CONFIG).equals(TopicConfig.CLEANUP_POLICY_DELETE)
-            && Long.parseLong(config(topic, TopicConfig.RETENTION_BYTES_CONFIG)) < 0
-            && retentionMs >= 0 && retentionMs == brokerRetentionMs();
+        return topics.byId(partition.topicId()).filter(topic -> {
+            long retentionMs = Long.parseLong(config(topic, TopicConfig.RETENTION_MS_CONFIG));
+            return config(topic, TopicConfig.CLEANUP_POLICY_CONFIG).equals(TopicConfig.CLEANUP_POLICY_DELETE)
+                && Long.parseLong(config(topic, TopicConfig.RETENTION_BYTES_CONFIG)) < 0
+                && retentionMs >= 0 && retentionMs == brokerRetentionMs();
+        }).isPresent();
     }
 
     /** The broker's retention.ms: that of every topic without a value of its own. */

@@ -752,7 +752,7 @@ public final class SqliteMetadataStore implements MetadataStore {
             for (NewSegment added : segments) {
                 insertSegment(added);
             }
-            insertRows(partition, keptInPlace, null, true);
+            insertRows(partition, keptInPlace);
             replaced[0] = true;
         });
         return replaced[0];
@@ -778,12 +778,11 @@ public final class SqliteMetadataStore implements MetadataStore {
             record.setLong(7, segment.createdMs());
             record.executeUpdate();
         }
-        insertRows(segment.partition(), added.rows(), segment.objectKey(), false);
+        insertRows(segment.partition(), added.rows());
     }
 
-    /** Inserts index rows of the partition, in {@code objectKey} or (if null) in each row's own object. */
-    private void insertRows(PartitionKey partition, List<BatchLocation> rows, String objectKey, boolean finalHeaders)
-        throws SQLException {
+    /** Inserts index rows of the partition, each marked final_headers as its {@link BatchLocation#finalInObject} says. */
+    private void insertRows(PartitionKey partition, List<BatchLocation> rows) throws SQLException {
         if (rows.isEmpty()) {
             return;
         }
@@ -794,11 +793,11 @@ public final class SqliteMetadataStore implements MetadataStore {
                 row.setInt(2, partition.partition());
                 row.setLong(3, location.baseOffset());
                 row.setLong(4, location.lastOffset());
-                row.setString(5, objectKey == null ? location.objectKey() : objectKey);
+                row.setString(5, location.objectKey());
                 row.setLong(6, location.position());
                 row.setInt(7, location.size());
                 row.setLong(8, location.maxTimestamp());
-                row.setBoolean(9, finalHeaders);
+                row.setBoolean(9, location.finalInObject());
                 row.addBatch();
             }
             row.executeBatch();
