@@ -115,7 +115,9 @@ class InPlaceMergeTest {
 
             Map<String, Long> kept = DataDirectory.indexRowsByKind(dataDir, "kept");
             assertThat(kept).as("rows of %s before merging", before).containsOnlyKeys("kept in place");
-            assertThat(kept.get("kept in place")).as("runs side by side share a row").isLessThan(before.get("wal"));
+            // Whether two batches of a partition lie side by side depends on how requests met in the WAL
+            // writer; LogTest checks that such runs share a row. Here: merging never splits a row.
+            assertThat(kept.get("kept in place")).isLessThanOrEqualTo(before.get("wal"));
             assertThat(DataDirectory.indexRowsByKind(dataDir, "size")).as("retention.bytes: copied")
                 .containsOnlyKeys("segment");
             assertReadsWhole(broker, "kept");
