@@ -25,6 +25,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The Kafka listener: accepts connections (at most {@code maxConnections}), frames requests and
  * hands them to the {@link FrameProcessor}. Uses native epoll where available.
+ *
+ * <p>Binding and serving are two steps, so that the broker knows its port while it starts (to
+ * advertise it) and accepts no connection before it can answer: until {@link #serve} connections
+ * wait in the listen backlog, and their clients see a slow first answer rather than a closed
+ * connection.
  */
 public final class NetworkServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NetworkServer.class);
@@ -42,8 +47,10 @@ public final class NetworkServer implements AutoCloseable {
     private final Channel serverChannel;
     private final AtomicInteger connections = new AtomicInteger();
     private final RequestMemory memory;
+    private volatile FrameProcessor processor;
 
-    public NetworkServer(Settings settings, FrameProcessor processor) throws InterruptedException {
+    /** Binds the listener; it accepts connections once {@link #serve} is called. */
+    public NetworkServer(Settings settings) throws InterruptedException {
         memory = new RequestMemory(settings.maxRequestMemoryBytes());
         boolean epoll = Epoll.isAvailable();
         boss = new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
@@ -55,6 +62,7 @@ public final class NetworkServer implements AutoCloseable {
             .channel(channelType)
             .option(ChannelOption.SO_BACKLOG, 1024)
             .option(ChannelOption.SO_REUSEADDR, true)
+            .option(ChannelOption.AUTO_READ, false)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(ChannelOption.SO_KEEPALIVE, true)
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
@@ -90,6 +98,15 @@ public final class NetworkServer implements AutoCloseable {
         InetSocketAddress address = settings.host().isEmpty() ? new InetSocketAddress(settings.port())
             : new InetSocketAddress(settings.host(), settings.port());
         serverChannel = bootstrap.bind(address).sync().channel();
+    }
+
+    /** Starts accepting connections, each of whose requests goes to {@code requests}. */
+    public void serve(FrameProcessor requests) {
+        if (processor != null) {
+            throw new IllegalStateException("already serving");
+        }
+        processor = requests;
+        serverChannel.config().setAutoRead(true);
     }
 
     /** Bytes of requests received and not yet answered, across all connections. */

@@ -20,8 +20,6 @@ import dev.weir.log.LogSettings;
 import dev.weir.log.Merger;
 import dev.weir.metadata.MetadataStore;
 import dev.weir.metadata.sqlite.SqliteMetadataStore;
-import dev.weir.net.CloseConnectionException;
-import dev.weir.net.FrameProcessor;
 import dev.weir.net.NetworkServer;
 import dev.weir.protocol.HandlerRegistry;
 import dev.weir.protocol.RequestDispatcher;
@@ -43,7 +41,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -125,19 +122,11 @@ public final class Broker implements AutoCloseable {
             config.getLong(BrokerConfig.LOG_MERGE_INTERVAL_MS));
 
         Listener listener = config.listener();
-        AtomicReference<FrameProcessor> processor = new AtomicReference<>();
         network = new NetworkServer(new NetworkServer.Settings(listener.host(), listener.port(),
             config.getInt(BrokerConfig.NUM_NETWORK_THREADS), config.getInt(BrokerConfig.SOCKET_REQUEST_MAX_BYTES),
             config.getInt(BrokerConfig.CONNECTION_MAX_INFLIGHT_REQUESTS), config.getInt(BrokerConfig.MAX_CONNECTIONS),
             config.getLong(BrokerConfig.QUEUED_MAX_REQUEST_BYTES), config.getInt(BrokerConfig.SOCKET_SEND_BUFFER_BYTES),
-            config.getInt(BrokerConfig.SOCKET_RECEIVE_BUFFER_BYTES)),
-            (frame, connection) -> {
-                FrameProcessor ready = processor.get();
-                if (ready == null) {
-                    throw new CloseConnectionException("The broker is still starting");
-                }
-                return ready.process(frame, connection);
-            });
+            config.getInt(BrokerConfig.SOCKET_RECEIVE_BUFFER_BYTES)));
         opened.push(network);
         advertised = advertisedListener(config, network.port());
         BrokerContext context = new BrokerContext(config, topics, log, metadata, io, clock, config.nodeId(),
@@ -154,7 +143,7 @@ public final class Broker implements AutoCloseable {
         registry.register(ApiKeys.CONSUMER_GROUP_HEARTBEAT, new ConsumerGroupHeartbeatHandler(consumerProtocol));
         registry.register(ApiKeys.CONSUMER_GROUP_DESCRIBE, new ConsumerGroupDescribeHandler(consumerProtocol));
         registry.register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(registry));
-        processor.set(new RequestDispatcher(registry, listener.name(), clock, ErrorTranslator::toApiException));
+        network.serve(new RequestDispatcher(registry, listener.name(), clock, ErrorTranslator::toApiException));
     }
 
     private static GroupSettings groupSettings(BrokerConfig config) {
