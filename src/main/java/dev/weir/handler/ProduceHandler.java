@@ -27,8 +27,10 @@ import org.apache.kafka.common.requests.ProduceResponse;
  * Produce: validates each partition's batch on the calling thread (so a connection's batches reach
  * the WAL in the order they were sent), appends the valid ones, and answers once every append is
  * committed and durable. A bad batch or unknown partition fails only its own partition. With acks=0
- * the batches are appended and no response is sent; if any partition failed, the connection is
- * closed instead, as Kafka does, since no response can carry the error.
+ * no response is sent, but the request still completes only once its batches are committed, so that
+ * its bytes count against the request memory until then; if any partition failed (when validated or
+ * when committed), the connection is closed instead, as Kafka does, since no response can carry the
+ * error.
  */
 public final class ProduceHandler implements Handler<ProduceRequest> {
     private final BrokerContext broker;
@@ -88,9 +90,24 @@ public final class ProduceHandler implements Handler<ProduceRequest> {
                     }
                 }
             }
-            return CompletableFuture.completedFuture(null);
         }
         CompletableFuture<?>[] outcomes = pending.stream().map(PendingPartition::outcome).toArray(CompletableFuture[]::new);
+        if (acks == 0) {
+            // Complete only once the batches are written: until then the request's bytes are still in use
+            // and still count against queued.max.request.bytes, so a client sending acks=0 is held back by
+            // the same bounds as any other.
+            return CompletableFuture.allOf(outcomes).thenApply(ignored -> {
+                for (PendingPartition partition : pending) {
+                    AppendOutcome outcome = partition.outcome.join();
+                    if (outcome.error() != Errors.NONE) {
+                        throw new CloseConnectionSignal("Produce with acks=0 to " + partition.topic.name() + "-"
+                            + partition.response.index() + " failed with " + outcome.error()
+                            + "; closing the connection as Kafka does");
+                    }
+                }
+                return null;
+            });
+        }
         return CompletableFuture.allOf(outcomes).thenApply(ignored -> {
             for (PendingPartition partition : pending) {
                 AppendOutcome outcome = partition.outcome.join();

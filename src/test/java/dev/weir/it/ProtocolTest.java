@@ -182,4 +182,24 @@ class ProtocolTest {
         ProduceResponse stillServing = (ProduceResponse) client.send(produce((short) -1, Map.of(0, batch(1, 1))));
         assertThat(stillServing.data().responses().iterator().next().partitionResponses().get(0).errorCode()).isZero();
     }
+
+    @Test
+    void anAcksZeroBatchThatFailsWhenCommittedClosesTheConnection() throws Exception {
+        // A producer's first batch must start at sequence 0: this one is valid on arrival and fails only
+        // when its commit checks the producer's sequences, after the request was read.
+        MemoryRecords outOfOrder = MemoryRecords.withIdempotentRecords(Compression.NONE, 4242L, (short) 0, 5,
+            new SimpleRecord("late".getBytes()));
+        try (RawKafkaClient acksZero = new RawKafkaClient(broker.port())) {
+            acksZero.sendWithoutResponse(produce((short) 0, Map.of(1, outOfOrder)));
+            assertThat(acksZero.readUntilClosed()).as("the broker closed the connection").isTrue();
+        }
+        MemoryRecords inOrder = MemoryRecords.withIdempotentRecords(Compression.NONE, 4243L, (short) 0, 0,
+            new SimpleRecord("first".getBytes()));
+        try (RawKafkaClient acksZero = new RawKafkaClient(broker.port())) {
+            acksZero.sendWithoutResponse(produce((short) 0, Map.of(1, inOrder)));
+            ApiVersionsResponse after = (ApiVersionsResponse) acksZero.send(new ApiVersionsRequest(
+                new ApiVersionsRequestData().setClientSoftwareName("raw").setClientSoftwareVersion("1"), (short) 3));
+            assertThat(after.data().errorCode()).as("a good acks=0 batch leaves the connection open").isZero();
+        }
+    }
 }
