@@ -39,7 +39,7 @@ public final class ProduceHandler implements Handler<ProduceRequest> {
         this.broker = broker;
     }
 
-    private record PendingPartition(TopicProduceResponse topic, PartitionProduceResponse response,
+    private record PendingPartition(PartitionProduceResponse response,
                                     CompletableFuture<AppendOutcome> outcome, long logAppendTimeMs) {
     }
 
@@ -74,35 +74,28 @@ public final class ProduceHandler implements Handler<ProduceRequest> {
                 try {
                     ValidatedBatch batch = validate(topic.get(), partition, nowMs);
                     CompletableFuture<AppendOutcome> outcome = broker.log().append(topic.get().partition(partition.index()), batch);
-                    pending.add(new PendingPartition(topicResponse, response, outcome, batch.logAppendTimeMs()));
+                    pending.add(new PendingPartition(response, outcome, batch.logAppendTimeMs()));
                 } catch (InvalidBatchException e) {
                     response.setErrorCode(e.error().code()).setErrorMessage(e.getMessage());
                 }
             }
         }
-        if (acks == 0) {
-            for (TopicProduceResponse topic : data.responses()) {
-                for (PartitionProduceResponse partition : topic.partitionResponses()) {
-                    if (partition.errorCode() != Errors.NONE.code()) {
-                        return CompletableFuture.failedFuture(new CloseConnectionSignal("Produce with acks=0 to "
-                            + topic.name() + "-" + partition.index() + " failed with "
-                            + Errors.forCode(partition.errorCode()) + "; closing the connection as Kafka does"));
-                    }
-                }
-            }
-        }
         CompletableFuture<?>[] outcomes = pending.stream().map(PendingPartition::outcome).toArray(CompletableFuture[]::new);
         if (acks == 0) {
-            // Complete only once the batches are written: until then the request's bytes are still in use
-            // and still count against queued.max.request.bytes, so a client sending acks=0 is held back by
-            // the same bounds as any other.
+            // Complete only once the batches are written, even when a partition failed already: until then the
+            // request's bytes are still in use and still count against queued.max.request.bytes, so a client
+            // sending acks=0 is held back by the same bounds as any other.
             return CompletableFuture.allOf(outcomes).thenApply(ignored -> {
                 for (PendingPartition partition : pending) {
-                    AppendOutcome outcome = partition.outcome.join();
-                    if (outcome.error() != Errors.NONE) {
-                        throw new CloseConnectionSignal("Produce with acks=0 to " + partition.topic.name() + "-"
-                            + partition.response.index() + " failed with " + outcome.error()
-                            + "; closing the connection as Kafka does");
+                    partition.response.setErrorCode(partition.outcome.join().error().code());
+                }
+                for (TopicProduceResponse topic : data.responses()) {
+                    for (PartitionProduceResponse partition : topic.partitionResponses()) {
+                        if (partition.errorCode() != Errors.NONE.code()) {
+                            throw new CloseConnectionSignal("Produce with acks=0 to " + topic.name() + "-"
+                                + partition.index() + " failed with " + Errors.forCode(partition.errorCode())
+                                + "; closing the connection as Kafka does");
+                        }
                     }
                 }
                 return null;
