@@ -81,26 +81,9 @@ public final class ProduceHandler implements Handler<ProduceRequest> {
             }
         }
         CompletableFuture<?>[] outcomes = pending.stream().map(PendingPartition::outcome).toArray(CompletableFuture[]::new);
-        if (acks == 0) {
-            // Complete only once the batches are written, even when a partition failed already: until then the
-            // request's bytes are still in use and still count against queued.max.request.bytes, so a client
-            // sending acks=0 is held back by the same bounds as any other.
-            return CompletableFuture.allOf(outcomes).thenApply(ignored -> {
-                for (PendingPartition partition : pending) {
-                    partition.response.setErrorCode(partition.outcome.join().error().code());
-                }
-                for (TopicProduceResponse topic : data.responses()) {
-                    for (PartitionProduceResponse partition : topic.partitionResponses()) {
-                        if (partition.errorCode() != Errors.NONE.code()) {
-                            throw new CloseConnectionSignal("Produce with acks=0 to " + topic.name() + "-"
-                                + partition.index() + " failed with " + Errors.forCode(partition.errorCode())
-                                + "; closing the connection as Kafka does");
-                        }
-                    }
-                }
-                return null;
-            });
-        }
+        // Even with acks=0 the request completes only once its batches are committed: until then its bytes
+        // are still in use and still count against queued.max.request.bytes, so a client sending acks=0 is
+        // held back by the same bounds as any other.
         return CompletableFuture.allOf(outcomes).thenApply(ignored -> {
             for (PendingPartition partition : pending) {
                 AppendOutcome outcome = partition.outcome.join();
@@ -108,8 +91,25 @@ public final class ProduceHandler implements Handler<ProduceRequest> {
                     .setBaseOffset(outcome.baseOffset()).setLogStartOffset(outcome.logStartOffset())
                     .setLogAppendTimeMs(outcome.error() == Errors.NONE ? partition.logAppendTimeMs : -1);
             }
+            if (acks == 0) {
+                closeIfAnyFailed(data);
+                return null;
+            }
             return new ProduceResponse(data);
         });
+    }
+
+    /** With acks=0 no response can carry an error, so a failed partition closes the connection, as in Kafka. */
+    private static void closeIfAnyFailed(ProduceResponseData data) {
+        for (TopicProduceResponse topic : data.responses()) {
+            for (PartitionProduceResponse partition : topic.partitionResponses()) {
+                if (partition.errorCode() != Errors.NONE.code()) {
+                    throw new CloseConnectionSignal("Produce with acks=0 to " + topic.name() + "-" + partition.index()
+                        + " failed with " + Errors.forCode(partition.errorCode())
+                        + "; closing the connection as Kafka does");
+                }
+            }
+        }
     }
 
     private static ValidatedBatch validate(Topic topic, PartitionProduceData partition, long nowMs) {
