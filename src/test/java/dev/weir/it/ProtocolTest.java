@@ -67,11 +67,14 @@ class ProtocolTest {
         return new CreateTopicsRequest(new CreateTopicsRequestData().setTopics(topics).setTimeoutMs(10_000), version);
     }
 
+    private static ApiVersionsRequest apiVersions(short version) {
+        return new ApiVersionsRequest(
+            new ApiVersionsRequestData().setClientSoftwareName("raw").setClientSoftwareVersion("1"), version);
+    }
+
     @Test
     void apiVersionsAdvertisesExactlyTheImplementedApis() throws Exception {
-        ApiVersionsResponse response = (ApiVersionsResponse) client.send(
-            new ApiVersionsRequest(new ApiVersionsRequestData().setClientSoftwareName("raw").setClientSoftwareVersion("1"),
-                ApiKeys.API_VERSIONS.latestVersion()));
+        ApiVersionsResponse response = (ApiVersionsResponse) client.send(apiVersions(ApiKeys.API_VERSIONS.latestVersion()));
         assertThat(response.data().errorCode()).isZero();
         Set<ApiKeys> advertised = response.data().apiKeys().stream().map(v -> ApiKeys.forId(v.apiKey()))
             .collect(Collectors.toSet());
@@ -197,8 +200,7 @@ class ProtocolTest {
             new SimpleRecord("first".getBytes()));
         try (RawKafkaClient acksZero = new RawKafkaClient(broker.port())) {
             acksZero.sendWithoutResponse(produce((short) 0, Map.of(1, inOrder)));
-            ApiVersionsResponse after = (ApiVersionsResponse) acksZero.send(new ApiVersionsRequest(
-                new ApiVersionsRequestData().setClientSoftwareName("raw").setClientSoftwareVersion("1"), (short) 3));
+            ApiVersionsResponse after = (ApiVersionsResponse) acksZero.send(apiVersions((short) 3));
             assertThat(after.data().errorCode()).as("a good acks=0 batch leaves the connection open").isZero();
         }
     }
