@@ -934,10 +934,20 @@ public final class SqliteMetadataStore implements MetadataStore {
         });
     }
 
-    /** Copies committed pages from the WAL into the database file without blocking writers or readers. */
-    private void checkpoint() {
+    /**
+     * Copies committed pages from the WAL into the database file, so that the next commit can write
+     * the WAL from its start again. SQLite starts it over only when a checkpoint has caught up with
+     * the last commit, which a checkpoint running beside a steady stream of commits (a producer sending
+     * one record at a time commits every millisecond) never does: the WAL then grew by every commit,
+     * without bound. So the bulk is copied without blocking anyone, then what was committed meanwhile
+     * (a few pages, or none) while commits wait.
+     */
+    void checkpoint() {
         try (Statement statement = checkpointer.createStatement()) {
             statement.execute("PRAGMA wal_checkpoint(PASSIVE)");
+            synchronized (this) {
+                statement.execute("PRAGMA wal_checkpoint(PASSIVE)");
+            }
         } catch (SQLException e) {
             org.slf4j.LoggerFactory.getLogger(SqliteMetadataStore.class).warn("SQLite checkpoint failed; it is retried", e);
         }

@@ -1,0 +1,85 @@
+package dev.weir.metadata.sqlite;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weir.metadata.AppendOutcome;
+import dev.weir.metadata.BatchAppend;
+import dev.weir.metadata.PartitionKey;
+import dev.weir.metadata.TopicRecord;
+import dev.weir.metadata.WalWrite;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.protocol.Errors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SqliteMetadataStoreTest {
+    private static final int COMMITS_PER_ROUND = 200;
+    private static final int ROUNDS = 5;
+
+    @TempDir
+    Path dir;
+
+    /**
+     * A producer sending one record at a time commits a WAL object every millisecond or so, with no
+     * pause in which a checkpoint could catch up on its own: SQLite's WAL file must still start over
+     * after each checkpoint instead of growing by every commit.
+     */
+    @Test
+    void theWalFileStartsOverAfterEachCheckpointUnderASteadyStreamOfCommits() throws Exception {
+        Path database = dir.resolve("metadata.db");
+        Path wal = dir.resolve("metadata.db-wal");
+        try (SqliteMetadataStore store = new SqliteMetadataStore(database, Clock.systemUTC())) {
+            Uuid topicId = Uuid.randomUuid();
+            store.createTopic(new TopicRecord(topicId, "steady", 1, Map.of(), 0));
+            PartitionKey partition = new PartitionKey(topicId, 0);
+            store.checkpoint();
+            int restartsBefore = walRestarts(wal);
+            AtomicInteger commits = new AtomicInteger();
+            AtomicBoolean stop = new AtomicBoolean();
+            CompletableFuture<Void> committer = CompletableFuture.runAsync(() -> {
+                long position = 0;
+                while (!stop.get()) {
+                    BatchAppend batch = new BatchAppend(partition, position, 1024, 1, 0, -1, (short) -1, -1);
+                    position += 4096;
+                    List<AppendOutcome> outcomes = store.commit(new WalWrite("wal/1", position, position == 4096, false),
+                        List.of(batch));
+                    assertThat(outcomes.get(0).error()).isEqualTo(Errors.NONE);
+                    commits.incrementAndGet();
+                }
+            });
+            for (int round = 1; round <= ROUNDS; round++) {
+                int target = round * COMMITS_PER_ROUND;
+                while (commits.get() < target && !committer.isDone()) {
+                    Thread.onSpinWait();
+                }
+                store.checkpoint();
+            }
+            // The commit after the last checkpoint starts the WAL over once more.
+            int target = commits.get() + 1;
+            while (commits.get() < target && !committer.isDone()) {
+                Thread.onSpinWait();
+            }
+            stop.set(true);
+            committer.join();
+            // Once after the checkpoint before the commits began, and once after each of the rounds'.
+            assertThat(walRestarts(wal) - restartsBefore).isGreaterThanOrEqualTo(ROUNDS + 1);
+        }
+    }
+
+    /** The checkpoint sequence number in the WAL file's header, which SQLite counts up each time it starts the WAL over. */
+    private static int walRestarts(Path wal) throws java.io.IOException {
+        byte[] header = new byte[16];
+        try (java.io.InputStream in = Files.newInputStream(wal)) {
+            assertThat(in.readNBytes(header, 0, header.length)).isEqualTo(header.length);
+        }
+        return java.nio.ByteBuffer.wrap(header).getInt(12);
+    }
+}
