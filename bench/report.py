@@ -480,6 +480,13 @@ def main():
            "- Not counted as broker CPU: work the kernel does for the broker in its own threads, chiefly writing "
            "Kafka's dirty page cache back to disk after the fact; Weir's fsyncs are counted, as they run in its "
            "own threads.",
+           ] + ([
+           "- Before each server's turn the run reads a file about the size of the free memory, so that the page "
+           "cache fills the memory, as on a machine that has been running, and each turn's writes reclaim cached "
+           "pages. Without it, writes on a virtual machine may land in memory the host has yet to back, whose "
+           "first touch costs a host page fault (2.3 s of CPU per GB on the development machine), charged to "
+           "whichever broker grows its page cache into it."] if dict(machine).get("page cache", "").startswith("filled")
+               else []) + [
            "- Each figure in the results table is the median over the rounds (with two rounds, their mean), "
            "which keeps one disturbed round from moving it much; the per-round figures follow.",
            "- The client tools run on the same cores as the broker. \"Other processes\" in the per-round table is "
