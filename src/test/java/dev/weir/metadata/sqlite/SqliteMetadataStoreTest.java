@@ -56,14 +56,18 @@ class SqliteMetadataStoreTest {
                 }
             });
             for (int round = 1; round <= ROUNDS; round++) {
-                int target = round * COMMITS_PER_ROUND;
+                // Counted from where the last checkpoint left off: commits go on during a checkpoint's first pass,
+                // and a checkpoint with nothing committed since the one before has nothing to start over.
+                int target = commits.get() + COMMITS_PER_ROUND;
                 while (commits.get() < target && !committer.isDone()) {
                     Thread.onSpinWait();
                 }
                 store.checkpoint();
             }
-            // The commit after the last checkpoint starts the WAL over once more.
-            int target = commits.get() + 1;
+            // The commit after the last checkpoint starts the WAL over once more. The count goes up only after a
+            // commit returns, so the next one counted may have committed before the checkpoint; the one after it
+            // began after the count was read, so after the checkpoint.
+            int target = commits.get() + 2;
             while (commits.get() < target && !committer.isDone()) {
                 Thread.onSpinWait();
             }
