@@ -58,23 +58,25 @@ class SqliteMetadataStoreTest {
             for (int round = 1; round <= ROUNDS; round++) {
                 // Counted from where the last checkpoint left off: commits go on during a checkpoint's first pass,
                 // and a checkpoint with nothing committed since the one before has nothing to start over.
-                int target = commits.get() + COMMITS_PER_ROUND;
-                while (commits.get() < target && !committer.isDone()) {
-                    Thread.onSpinWait();
-                }
+                awaitMoreCommits(commits, COMMITS_PER_ROUND, committer);
                 store.checkpoint();
             }
             // The commit after the last checkpoint starts the WAL over once more. The count goes up only after a
             // commit returns, so the next one counted may have committed before the checkpoint; the one after it
             // began after the count was read, so after the checkpoint.
-            int target = commits.get() + 2;
-            while (commits.get() < target && !committer.isDone()) {
-                Thread.onSpinWait();
-            }
+            awaitMoreCommits(commits, 2, committer);
             stop.set(true);
             committer.join();
             // Once after the checkpoint before the commits began, and once after each of the rounds'.
             assertThat(walRestarts(wal) - restartsBefore).isGreaterThanOrEqualTo(ROUNDS + 1);
+        }
+    }
+
+    /** Waits until {@code more} commits are counted beyond the count now, or the committer has stopped. */
+    private static void awaitMoreCommits(AtomicInteger commits, int more, CompletableFuture<Void> committer) {
+        int target = commits.get() + more;
+        while (commits.get() < target && !committer.isDone()) {
+            Thread.onSpinWait();
         }
     }
 
