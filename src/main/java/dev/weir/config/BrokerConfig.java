@@ -49,6 +49,9 @@ public final class BrokerConfig {
     public static final String MAX_PARTITIONS = "max.partitions";
     public static final String CONNECTION_MAX_INFLIGHT_REQUESTS = "connection.max.inflight.requests";
     public static final String QUEUED_MAX_REQUEST_BYTES = "queued.max.request.bytes";
+    public static final String QUEUED_MAX_RESPONSE_BYTES = "queued.max.response.bytes";
+    public static final String SOCKET_REQUEST_STALL_TIMEOUT_MS = "socket.request.stall.timeout.ms";
+    public static final String CONNECTIONS_MAX_IDLE_MS = "connections.max.idle.ms";
     public static final String GROUP_MIN_SESSION_TIMEOUT_MS = "group.min.session.timeout.ms";
     public static final String GROUP_MAX_SESSION_TIMEOUT_MS = "group.max.session.timeout.ms";
     public static final String GROUP_INITIAL_REBALANCE_DELAY_MS = "group.initial.rebalance.delay.ms";
@@ -65,6 +68,7 @@ public final class BrokerConfig {
     public static final String WAL_FILE_BYTES = "wal.file.bytes";
     public static final String WAL_FILE_ROLL_MS = "wal.file.roll.ms";
     public static final String FETCH_MAX_WAIT_MS_LIMIT = "fetch.max.wait.ms.limit";
+    public static final String FETCH_MAX_BYTES = "fetch.max.bytes";
     public static final String FETCH_BUFFER_POOL_BYTES = "fetch.buffer.pool.bytes";
     public static final String FETCH_VERIFY_CRC = "fetch.verify.crc";
     public static final String TAIL_INDEX_MAX_BATCHES = "tail.index.max.batches";
@@ -149,7 +153,18 @@ public final class BrokerConfig {
             "Requests one connection may have in progress; the broker stops reading that socket beyond it.")
         .define(QUEUED_MAX_REQUEST_BYTES, Type.LONG, 256L * 1024 * 1024, Range.atLeast(1024 * 1024), Importance.MEDIUM,
             "Bytes of received requests not yet answered, across all connections; beyond it connections wait"
-                + " before reading more (a single request larger than this is still admitted when nothing else is queued).")
+                + " before reading more (a single request larger than this is still admitted when nothing else is queued)."
+                + " A request's bytes are counted as they arrive, not when its size is read.")
+        .define(QUEUED_MAX_RESPONSE_BYTES, Type.LONG, 256L * 1024 * 1024, Range.atLeast(1024 * 1024), Importance.MEDIUM,
+            "Bytes of fetched batches held in memory by responses not yet written to their sockets, across all"
+                + " connections (each connection holds at most fetch.max.bytes of them); a fetch that finds it spent"
+                + " answers with what it read so far. Batches sent from files (sendfile) do not count.")
+        .define(SOCKET_REQUEST_STALL_TIMEOUT_MS, Type.LONG, 30_000L, Range.between(100, 3_600_000), Importance.LOW,
+            "A connection that sends part of a request and then nothing for this long is closed, so that peers"
+                + " which stop mid-request cannot hold request memory.")
+        .define(CONNECTIONS_MAX_IDLE_MS, Type.LONG, 600_000L, Range.between(1000, Long.MAX_VALUE / 2), Importance.MEDIUM,
+            "A connection with no request in progress that reads and writes nothing for this long is closed (a peer"
+                + " that does not read its responses counts as idle).")
         .define(GROUP_MIN_SESSION_TIMEOUT_MS, Type.INT, 6000, Range.atLeast(1), Importance.MEDIUM,
             "The shortest session timeout a classic group member may ask for (INVALID_SESSION_TIMEOUT below it).")
         .define(GROUP_MAX_SESSION_TIMEOUT_MS, Type.INT, 1_800_000, Range.atLeast(1), Importance.MEDIUM,
@@ -191,6 +206,9 @@ public final class BrokerConfig {
             "Check every batch's CRC before a fetch sends it (a corrupt batch then gets KAFKA_STORAGE_ERROR). Off:"
                 + " large batches go from file to socket without a copy (sendfile), as Kafka sends its log, and"
                 + " clients check the CRCs (check.crcs).")
+        .define(FETCH_MAX_BYTES, Type.INT, 55 * 1024 * 1024, Range.atLeast(1024), Importance.MEDIUM,
+            "The most record bytes one fetch response carries, whatever the request's max_bytes (Kafka's default);"
+                + " the first batch is returned whole even when it is larger.")
         .define(FETCH_MAX_WAIT_MS_LIMIT, Type.INT, 30_000, Range.between(0, 600_000), Importance.LOW,
             "The longest a fetch is held for max.wait.ms, whatever the client asks.")
         .define(TAIL_INDEX_MAX_BATCHES, Type.INT, 1_000_000, Range.between(1024, 100_000_000), Importance.LOW,

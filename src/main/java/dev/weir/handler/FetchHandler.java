@@ -1,6 +1,7 @@
 package dev.weir.handler;
 
 import dev.weir.config.BrokerConfig;
+import dev.weir.log.DirectBufferPool;
 import dev.weir.log.SendableRead;
 import dev.weir.metadata.PartitionKey;
 import dev.weir.metadata.PartitionOffsets;
@@ -8,7 +9,9 @@ import dev.weir.protocol.Handler;
 import dev.weir.protocol.RequestScope;
 import dev.weir.topics.Topic;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.IsolationLevel;
@@ -26,8 +29,11 @@ import org.apache.kafka.common.requests.FetchResponse;
 
 /**
  * Fetch: reads each requested partition from its fetch offset, within the partition's and the
- * request's byte limits (the first batch found is returned whole even when it is larger, so a
- * consumer always makes progress). When fewer than {@code min.bytes} are available and nothing went
+ * request's byte limits, the request's capped at the broker's {@code fetch.max.bytes} (the first batch
+ * found is returned whole even when it is larger, so a consumer always makes progress). A partition
+ * named twice is answered once, with the fetch position of its last mention, as Kafka does. Batches
+ * read into memory are counted against the connection's share of response memory; when it is spent
+ * the response carries what was read so far (possibly nothing), which a client treats as a short read. When fewer than {@code min.bytes} are available and nothing went
  * wrong, the fetch waits up to {@code max.wait.ms} for a commit to one of its partitions and reads
  * again (long polling). Fetch sessions are not kept: every response has session id 0, which tells
  * clients to send full requests. Reads run on the I/O executor.
@@ -55,7 +61,8 @@ public final class FetchHandler implements Handler<FetchRequest> {
         FetchResponseData response = new FetchResponseData().setErrorCode((short) 0).setSessionId(0);
         List<Wanted> wanted = resolve(scope, data, response);
         long maxWaitMs = Math.max(0, Math.min(data.maxWaitMs(), broker.config().getInt(BrokerConfig.FETCH_MAX_WAIT_MS_LIMIT)));
-        int maxBytes = scope.apiVersion() >= 3 ? Math.max(0, data.maxBytes()) : Integer.MAX_VALUE;
+        int brokerMaxBytes = broker.config().getInt(BrokerConfig.FETCH_MAX_BYTES);
+        int maxBytes = Math.min(brokerMaxBytes, scope.apiVersion() >= 3 ? Math.max(0, data.maxBytes()) : Integer.MAX_VALUE);
         boolean readCommitted = data.isolationLevel() == IsolationLevel.READ_COMMITTED.id();
         // A fetch at the end of every partition reads nothing but in-memory offsets: it is answered here, on
         // the connection's thread, without the round trip through the I/O pool (consumers that poll with a
@@ -77,19 +84,55 @@ public final class FetchHandler implements Handler<FetchRequest> {
         });
     }
 
+    /** A pooled buffer for the response, counted against the connection's response memory until written. */
+    private java.nio.ByteBuffer borrowBuffer(RequestScope scope, int size) {
+        long held = DirectBufferPool.allocationBytes(size);
+        if (!scope.responseMemory().tryReserve(held)) {
+            throw new ResponseMemorySpent();
+        }
+        java.nio.ByteBuffer buffer;
+        try {
+            buffer = broker.fetchBuffers().acquire(size);
+        } catch (RuntimeException | Error e) {
+            scope.responseMemory().release(held);
+            throw e;
+        }
+        return scope.borrow(buffer, borrowed -> {
+            broker.fetchBuffers().release(borrowed);
+            scope.responseMemory().release(held);
+        });
+    }
+
+    /** The connection's share of response memory (or the broker's) cannot hold another buffer now. */
+    private static final class ResponseMemorySpent extends RuntimeException {
+        ResponseMemorySpent() {
+            super("response memory spent", null, false, false);
+        }
+    }
+
     private static FetchResponseData sessionError(Errors error) {
         return new FetchResponseData().setErrorCode(error.code()).setSessionId(0);
     }
 
     private List<Wanted> resolve(RequestScope scope, FetchRequestData data, FetchResponseData response) {
         boolean byId = scope.apiVersion() >= 13;
-        List<Wanted> wanted = new ArrayList<>();
+        // Each partition once, in the order first named, with what its last mention asks (Kafka keeps a
+        // request's partitions in a map the same way): one request cannot make the broker read a partition twice.
+        Map<Object, Wanted> wanted = new LinkedHashMap<>();
         for (FetchTopic fetchTopic : data.topics()) {
             Optional<Topic> topic = byId ? broker.topics().byId(fetchTopic.topicId()) : broker.topics().byName(fetchTopic.topic());
-            FetchableTopicResponse topicResponse = new FetchableTopicResponse().setTopic(fetchTopic.topic())
-                .setTopicId(fetchTopic.topicId());
-            response.responses().add(topicResponse);
+            FetchableTopicResponse topicResponse = null;
             for (FetchPartition partition : fetchTopic.partitions()) {
+                List<Object> key = List.of(byId ? fetchTopic.topicId() : fetchTopic.topic(), partition.partition());
+                Wanted earlier = wanted.get(key);
+                if (earlier != null) {
+                    wanted.put(key, new Wanted(earlier.response, earlier.topic, partition));
+                    continue;
+                }
+                if (topicResponse == null) {
+                    topicResponse = new FetchableTopicResponse().setTopic(fetchTopic.topic()).setTopicId(fetchTopic.topicId());
+                    response.responses().add(topicResponse);
+                }
                 PartitionData partitionResponse = new PartitionData().setPartitionIndex(partition.partition())
                     .setHighWatermark(-1).setLastStableOffset(-1).setLogStartOffset(-1).setRecords(MemoryRecords.EMPTY);
                 topicResponse.partitions().add(partitionResponse);
@@ -102,10 +145,10 @@ public final class FetchHandler implements Handler<FetchRequest> {
                     error = LeaderEpochs.check(partition.currentLeaderEpoch());
                 }
                 partitionResponse.setErrorCode(error.code());
-                wanted.add(new Wanted(partitionResponse, error == Errors.NONE ? topic.get() : null, partition));
+                wanted.put(key, new Wanted(partitionResponse, error == Errors.NONE ? topic.get() : null, partition));
             }
         }
-        return wanted;
+        return new ArrayList<>(wanted.values());
     }
 
     private record ReadTotals(long bytes, boolean failed) {
@@ -138,6 +181,10 @@ public final class FetchHandler implements Handler<FetchRequest> {
             try {
                 bytes += readOne(scope, partition, limit, bytes == 0, readCommitted);
                 failed |= partition.response.errorCode() != Errors.NONE.code();
+            } catch (ResponseMemorySpent e) {
+                // The partition and the ones after it are answered without records, as if they had none yet.
+                partition.response.setRecords(MemoryRecords.EMPTY);
+                break;
             } catch (RuntimeException e) {
                 partition.response.setErrorCode(ErrorTranslator.toApiError(e).error().code()).setRecords(MemoryRecords.EMPTY);
                 failed = true;
@@ -160,8 +207,7 @@ public final class FetchHandler implements Handler<FetchRequest> {
         }
         // Batches read into memory use pooled direct buffers that go back to the pool once the response is
         // written; files sent from are closed then.
-        java.util.function.IntFunction<java.nio.ByteBuffer> buffers =
-            size -> scope.borrow(broker.fetchBuffers().acquire(size), broker.fetchBuffers()::release);
+        java.util.function.IntFunction<java.nio.ByteBuffer> buffers = size -> borrowBuffer(scope, size);
         SendableRead read = broker.log().readForSending(key, fetchOffset, Math.max(0, limit), minOneBatch,
             broker.config().getBoolean(BrokerConfig.FETCH_VERIFY_CRC), buffers, scope::closeAfterWrite);
         response.setErrorCode(Errors.NONE.code()).setRecords(read.records())

@@ -31,6 +31,12 @@ public final class DirectBufferPool {
         return Math.max(MIN_CLASS, exponent);
     }
 
+    /** The memory a buffer of {@code bytes} from {@link #acquire} takes: its size class, or the bytes themselves. */
+    public static long allocationBytes(int bytes) {
+        int sizeClass = sizeClass(bytes);
+        return sizeClass > MAX_CLASS ? bytes : 1L << sizeClass;
+    }
+
     /** A buffer with exactly {@code bytes} remaining (position 0, limit {@code bytes}). */
     public ByteBuffer acquire(int bytes) {
         int sizeClass = sizeClass(bytes);

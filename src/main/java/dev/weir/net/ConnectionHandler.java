@@ -1,11 +1,14 @@
 package dev.weir.net;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultFileRegion;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -22,10 +25,12 @@ import org.slf4j.LoggerFactory;
 /**
  * One client connection. Requests are handed to the processor in arrival order and may complete in
  * any order; responses are written strictly in request order, as Kafka clients require. The
- * connection stops reading its socket while {@code maxInFlight} requests are in progress or while
- * its outbound buffer is above the high-water mark, so a slow or flooding client cannot make the
- * broker buffer without bound; the request bytes of all connections together are bounded by
- * {@link RequestMemory}. All state is confined to the channel's event loop.
+ * connection stops reading its socket while {@code maxInFlight} requests are in progress, while its
+ * outbound buffer is above the high-water mark or while its share of response memory is spent, so a
+ * slow or flooding client cannot make the broker buffer without bound; the request bytes of all
+ * connections together are bounded by {@link RequestMemory}. A connection with nothing in progress
+ * and no byte read or written for {@code connections.max.idle.ms} is closed, as is one whose response
+ * cannot be written. All state is confined to the channel's event loop.
  */
 final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionHandler.class);
@@ -35,6 +40,8 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private final int maxInFlight;
     private final RequestMemory memory;
     private final ReadGate gate;
+    private final MemoryBudget responseMemory;
+    private final long maxIdleMs;
     private final Map<Long, Object> completed = new HashMap<>();
     private FrameProcessor.Connection connection;
     private long nextSequence;
@@ -42,18 +49,21 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private int inFlight;
     private boolean closing;
 
-    ConnectionHandler(FrameProcessor processor, int maxInFlight, RequestMemory memory, ReadGate gate) {
+    ConnectionHandler(FrameProcessor processor, int maxInFlight, RequestMemory memory, ReadGate gate,
+                      MemoryBudget responseMemory, long maxIdleMs) {
         this.processor = processor;
         this.maxInFlight = maxInFlight;
         this.memory = memory;
         this.gate = gate;
+        this.responseMemory = responseMemory;
+        this.maxIdleMs = maxIdleMs;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         Channel channel = ctx.channel();
         connection = new FrameProcessor.Connection(channel.id().asShortText(),
-            (InetSocketAddress) channel.remoteAddress(), (InetSocketAddress) channel.localAddress());
+            (InetSocketAddress) channel.remoteAddress(), (InetSocketAddress) channel.localAddress(), responseMemory);
         super.channelActive(ctx);
     }
 
@@ -105,10 +115,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         while ((next = completed.remove(nextToWrite)) != null) {
             nextToWrite++;
             if (next != NO_RESPONSE) {
-                FrameProcessor.Response answer = (FrameProcessor.Response) next;
-                // Borrowed buffers and files go back only once the bytes have left (or can no longer leave):
-                // writes complete in order, so the last one's completion covers them all.
-                write(ctx, answer.parts()).addListener(written -> answer.afterWrite().run());
+                write(ctx, (FrameProcessor.Response) next);
                 wrote = true;
             }
         }
@@ -118,25 +125,72 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         updateAutoRead(ctx);
     }
 
-    /** Writes runs of buffers as one composite buffer and file ranges as file regions (sendfile). */
-    private static ChannelFuture write(ChannelHandlerContext ctx, List<ResponsePart> parts) {
-        ChannelFuture last = null;
-        List<java.nio.ByteBuffer> run = new ArrayList<>();
-        for (ResponsePart part : parts) {
-            if (part instanceof ResponsePart.Bytes bytes) {
-                run.add(bytes.buffer());
-            } else if (part instanceof ResponsePart.FileRange range) {
-                if (!run.isEmpty()) {
-                    ctx.write(Unpooled.wrappedBuffer(run.toArray(java.nio.ByteBuffer[]::new)));
-                    run.clear();
-                }
-                last = ctx.write(new BorrowedFileRegion(range.channel(), range.position(), range.count()));
+    /**
+     * Writes a response's parts: bytes in direct memory as they are, runs of heap bytes (the header and
+     * fields kafka-clients serialised) copied once into one pooled direct buffer, file ranges as file
+     * regions (sendfile). The socket would copy heap bytes itself, and a composite of heap and direct
+     * buffers whole, so nothing is copied twice. A write that fails closes the connection.
+     */
+    private void write(ChannelHandlerContext ctx, FrameProcessor.Response answer) {
+        List<ByteBuffer> heapRun = new ArrayList<>();
+        ChannelPromise last = ctx.newPromise();
+        List<ResponsePart> parts = answer.parts();
+        for (int i = 0; i < parts.size(); i++) {
+            ResponsePart part = parts.get(i);
+            if (part instanceof ResponsePart.Bytes bytes && !bytes.buffer().isDirect()) {
+                heapRun.add(bytes.buffer());
+                continue;
+            }
+            writeHeapRun(ctx, heapRun);
+            Object message = part instanceof ResponsePart.FileRange range
+                ? new BorrowedFileRegion(range.channel(), range.position(), range.count())
+                : Unpooled.wrappedBuffer(((ResponsePart.Bytes) part).buffer());
+            if (i == parts.size() - 1) {
+                ctx.write(message, last);
+            } else {
+                ctx.write(message, ctx.voidPromise());
             }
         }
-        if (!run.isEmpty() || last == null) {
-            last = ctx.write(Unpooled.wrappedBuffer(run.toArray(java.nio.ByteBuffer[]::new)));
+        if (!heapRun.isEmpty()) {
+            ByteBuf run = copyToDirect(ctx, heapRun);
+            ctx.write(run, last);
         }
-        return last;
+        // Borrowed buffers and files go back only once the bytes have left (or can no longer leave): writes
+        // complete in order, and a failure fails every later write, so the last one's outcome covers them all.
+        last.addListener(written -> {
+            answer.afterWrite().run();
+            if (!written.isSuccess()) {
+                closeWithReason(ctx, new ResponseWriteException(written.cause()));
+            } else {
+                updateAutoRead(ctx);
+            }
+        });
+    }
+
+    private static void writeHeapRun(ChannelHandlerContext ctx, List<ByteBuffer> heapRun) {
+        if (!heapRun.isEmpty()) {
+            ctx.write(copyToDirect(ctx, heapRun), ctx.voidPromise());
+        }
+    }
+
+    private static ByteBuf copyToDirect(ChannelHandlerContext ctx, List<ByteBuffer> buffers) {
+        int bytes = 0;
+        for (ByteBuffer buffer : buffers) {
+            bytes += buffer.remaining();
+        }
+        ByteBuf direct = ctx.alloc().directBuffer(bytes);
+        for (ByteBuffer buffer : buffers) {
+            direct.writeBytes(buffer.duplicate());
+        }
+        buffers.clear();
+        return direct;
+    }
+
+    /** A response that could not be written to the socket. */
+    private static final class ResponseWriteException extends RuntimeException {
+        ResponseWriteException(Throwable cause) {
+            super("writing a response failed: " + cause, cause);
+        }
     }
 
     /** A file region whose channel belongs to the response, which closes it after the write. */
@@ -166,7 +220,20 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void updateAutoRead(ChannelHandlerContext ctx) {
-        gate.tooManyInFlight(ctx.channel(), closing || inFlight >= maxInFlight);
+        gate.tooManyInFlight(ctx.channel(), closing || inFlight >= maxInFlight
+            || responseMemory.usedBytes() >= responseMemory.capacityBytes());
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+        if (event instanceof IdleStateEvent idle && idle.state() == IdleState.ALL_IDLE && inFlight == 0 && !closing) {
+            LOG.debug("Closing connection {} from {}: nothing read or written for {} ms (connections.max.idle.ms)",
+                connection.id(), connection.remote(), maxIdleMs);
+            closing = true;
+            ctx.close();
+            return;
+        }
+        super.userEventTriggered(ctx, event);
     }
 
     @Override
@@ -191,6 +258,8 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             LOG.warn("Closing connection {} from {}: {}", connection.id(), connection.remote(), reason.getMessage());
         } else if (reason instanceof IOException) {
             LOG.debug("Connection {} from {} failed: {}", connection.id(), connection.remote(), reason.toString());
+        } else if (reason instanceof ResponseWriteException && reason.getCause() instanceof IOException) {
+            LOG.info("Closing connection {} from {}: {}", connection.id(), connection.remote(), reason.getMessage());
         } else {
             LOG.error("Closing connection {} from {} after an unexpected error", connection.id(), connection.remote(), reason);
         }

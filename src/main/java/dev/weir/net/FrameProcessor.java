@@ -17,7 +17,11 @@ public interface FrameProcessor {
     record Response(java.util.List<ResponsePart> parts, Runnable afterWrite) {
     }
 
-    /** What the processor may know of the connection. */
-    record Connection(String id, InetSocketAddress remote, InetSocketAddress local) {
+    /**
+     * What the processor may know of the connection, and its share of the broker's memory for responses
+     * that are built and not yet written (reserved before a response's buffers are allocated, released
+     * by the response's after-write action).
+     */
+    record Connection(String id, InetSocketAddress remote, InetSocketAddress local, MemoryBudget responseMemory) {
     }
 }

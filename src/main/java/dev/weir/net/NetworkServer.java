@@ -16,6 +16,7 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -39,7 +40,9 @@ public final class NetworkServer implements AutoCloseable {
      * (which it grows with the connection).
      */
     public record Settings(String host, int port, int threads, int maxFrameBytes, int maxInFlightPerConnection,
-                           int maxConnections, long maxRequestMemoryBytes, int sendBufferBytes, int receiveBufferBytes) {
+                           int maxConnections, long maxRequestMemoryBytes, int sendBufferBytes, int receiveBufferBytes,
+                           long requestStallTimeoutMs, long maxIdleMs, long maxResponseMemoryBytes,
+                           long maxResponseMemoryPerConnectionBytes) {
     }
 
     private final EventLoopGroup boss;
@@ -47,11 +50,14 @@ public final class NetworkServer implements AutoCloseable {
     private final Channel serverChannel;
     private final AtomicInteger connections = new AtomicInteger();
     private final RequestMemory memory;
+    private final MemoryBudget responseMemory;
+    private final ThrottledLog refusals = new ThrottledLog(LOG, 10, TimeUnit.SECONDS);
     private volatile FrameProcessor processor;
 
     /** Binds the listener; it accepts connections once {@link #serve} is called. */
     public NetworkServer(Settings settings) throws InterruptedException {
         memory = new RequestMemory(settings.maxRequestMemoryBytes());
+        responseMemory = new MemoryBudget(settings.maxResponseMemoryBytes());
         boolean epoll = Epoll.isAvailable();
         boss = new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         workers = new MultiThreadIoEventLoopGroup(settings.threads(),
@@ -71,16 +77,22 @@ public final class NetworkServer implements AutoCloseable {
                 protected void initChannel(SocketChannel channel) {
                     if (connections.incrementAndGet() > settings.maxConnections()) {
                         connections.decrementAndGet();
-                        LOG.warn("Refusing connection from {}: max.connections ({}) reached", channel.remoteAddress(),
+                        refusals.warn("Refusing connection from {}: max.connections ({}) reached", channel.remoteAddress(),
                             settings.maxConnections());
                         channel.close();
                         return;
                     }
                     channel.closeFuture().addListener(closed -> connections.decrementAndGet());
                     ReadGate gate = new ReadGate();
-                    channel.pipeline().addLast(new FrameDecoder(settings.maxFrameBytes(), memory, gate));
-                    channel.pipeline().addLast(new ConnectionHandler(processor, settings.maxInFlightPerConnection(),
+                    // Reader-idle: a peer stalled in the middle of a request; all-idle (with output progress
+                    // observed, so a peer that does not read its responses counts as idle): connections.max.idle.ms.
+                    channel.pipeline().addLast(new IdleStateHandler(true, settings.requestStallTimeoutMs(), 0,
+                        settings.maxIdleMs(), TimeUnit.MILLISECONDS));
+                    channel.pipeline().addLast(new FrameDecoder(settings.maxFrameBytes(), settings.requestStallTimeoutMs(),
                         memory, gate));
+                    channel.pipeline().addLast(new ConnectionHandler(processor, settings.maxInFlightPerConnection(),
+                        memory, gate, responseMemory.child(settings.maxResponseMemoryPerConnectionBytes()),
+                        settings.maxIdleMs()));
                     channel.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                         @Override
                         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
@@ -112,6 +124,11 @@ public final class NetworkServer implements AutoCloseable {
     /** Bytes of requests received and not yet answered, across all connections. */
     public long requestMemoryInUse() {
         return memory.usedBytes();
+    }
+
+    /** Bytes of responses in memory and not yet written, across all connections. */
+    public long responseMemoryInUse() {
+        return responseMemory.usedBytes();
     }
 
     public int port() {

@@ -21,6 +21,14 @@ final class ReadGate {
         apply(channel);
     }
 
+    /**
+     * Whether the broker stopped reading the connection for its own reasons (requests in progress,
+     * responses the peer has not read), rather than waiting for the peer or for request memory.
+     */
+    boolean pausedByBroker(Channel channel) {
+        return tooManyInFlight || !channel.isWritable();
+    }
+
     void apply(Channel channel) {
         boolean read = !tooManyInFlight && !waitingForMemory && channel.isWritable();
         if (channel.config().isAutoRead() != read) {

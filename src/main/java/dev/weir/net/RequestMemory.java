@@ -5,9 +5,11 @@ import java.util.Queue;
 
 /**
  * The broker-wide budget for the bytes of requests in progress (Kafka's
- * {@code queued.max.request.bytes}). A connection reserves a frame's size before buffering it and
- * releases it when the request is answered; a connection that finds the budget spent stops reading
- * and is resumed, in arrival order, when bytes are released. Thread-safe.
+ * {@code queued.max.request.bytes}). A connection reserves a frame's bytes as they arrive and
+ * releases them when the request is answered; a connection that finds the budget spent stops reading
+ * and is resumed, in arrival order, when bytes are released. A reservation by the only holder of
+ * memory always succeeds, so a single request larger than the budget is still admitted when nothing
+ * else is queued. Thread-safe.
  */
 public final class RequestMemory {
     private final long capacityBytes;
@@ -18,9 +20,12 @@ public final class RequestMemory {
         this.capacityBytes = capacityBytes;
     }
 
-    /** Reserves the bytes if they fit; otherwise registers {@code onAvailable} and returns false. */
-    public synchronized boolean tryReserve(long bytes, Runnable onAvailable) {
-        if (usedBytes + bytes <= capacityBytes || usedBytes == 0) {
+    /**
+     * Reserves the bytes if they fit, or if the caller, which holds {@code heldByCaller} bytes already,
+     * is the only holder; otherwise registers {@code onAvailable} and returns false.
+     */
+    public synchronized boolean tryReserve(long bytes, long heldByCaller, Runnable onAvailable) {
+        if (usedBytes + bytes <= capacityBytes || usedBytes == heldByCaller) {
             usedBytes += bytes;
             return true;
         }

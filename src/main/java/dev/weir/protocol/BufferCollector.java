@@ -18,7 +18,14 @@ import org.apache.kafka.common.network.TransferableChannel;
 final class BufferCollector implements TransferableChannel {
     private final List<ResponsePart> parts = new ArrayList<>();
 
+    /**
+     * The parts of a response frame (size prefix included); throws {@link ResponseTooLargeException} when
+     * its size does not fit the 4-byte size prefix, before anything is written.
+     */
     static List<ResponsePart> collect(Send send) {
+        if (send.size() - Integer.BYTES > Integer.MAX_VALUE || send.size() < Integer.BYTES) {
+            throw new ResponseTooLargeException(send.size());
+        }
         BufferCollector collector = new BufferCollector();
         try {
             while (!send.completed()) {
@@ -27,7 +34,28 @@ final class BufferCollector implements TransferableChannel {
         } catch (IOException e) {
             throw new IllegalStateException("collecting response buffers cannot fail", e);
         }
+        checkFrameSize(collector.parts);
         return List.copyOf(collector.parts);
+    }
+
+    /** Checks that the size prefix counts exactly the bytes after it (an overflowed size would be negative). */
+    private static void checkFrameSize(List<ResponsePart> parts) {
+        long total = 0;
+        for (ResponsePart part : parts) {
+            total += part.size();
+        }
+        ByteBuffer first = parts.isEmpty() ? null : ((ResponsePart.Bytes) parts.get(0)).buffer();
+        if (first == null || first.remaining() < Integer.BYTES
+            || first.getInt(first.position()) != total - Integer.BYTES) {
+            throw new ResponseTooLargeException(total);
+        }
+    }
+
+    /** A response whose size a frame cannot carry; its connection is closed rather than sent a wrong size. */
+    static final class ResponseTooLargeException extends RuntimeException {
+        ResponseTooLargeException(long bytes) {
+            super("a response of " + bytes + " bytes does not fit a Kafka frame (at most 2^31-1 bytes after the size)");
+        }
     }
 
     @Override

@@ -72,7 +72,7 @@ public final class RequestDispatcher implements FrameProcessor {
         }
         Handler<AbstractRequest> handler = registry.handler(api);
         CompletableFuture<AbstractResponse> response;
-        RequestScope scope = new RequestScope(context, clock.millis());
+        RequestScope scope = new RequestScope(context, clock.millis(), connection.responseMemory());
         try {
             response = handler.handle(scope, request);
         } catch (RuntimeException e) {
@@ -99,7 +99,11 @@ public final class RequestDispatcher implements FrameProcessor {
             scope.releaseAll();
             return null;
         }
-        return new Response(BufferCollector.collect(context.buildResponseSend(answer)), scope::releaseAll);
+        try {
+            return new Response(BufferCollector.collect(context.buildResponseSend(answer)), scope::releaseAll);
+        } catch (BufferCollector.ResponseTooLargeException e) {
+            throw new CloseConnectionException("Cannot answer " + api + " v" + request.version() + ": " + e.getMessage());
+        }
     }
 
     private static RequestHeader parseHeader(ByteBuffer frame) {

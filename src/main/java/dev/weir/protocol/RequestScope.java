@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import dev.weir.net.MemoryBudget;
 import org.apache.kafka.common.requests.RequestContext;
 
 /**
@@ -13,11 +14,21 @@ import org.apache.kafka.common.requests.RequestContext;
 public final class RequestScope {
     private final RequestContext context;
     private final long receivedMs;
+    private final MemoryBudget responseMemory;
     private final List<Runnable> afterWrite = new ArrayList<>();
 
-    public RequestScope(RequestContext context, long receivedMs) {
+    public RequestScope(RequestContext context, long receivedMs, MemoryBudget responseMemory) {
         this.context = context;
         this.receivedMs = receivedMs;
+        this.responseMemory = responseMemory;
+    }
+
+    /**
+     * The connection's share of the broker's memory for unwritten responses: reserve before allocating
+     * a buffer the response holds (and release it with the buffer, through {@link #borrow}).
+     */
+    public MemoryBudget responseMemory() {
+        return responseMemory;
     }
 
     public RequestContext context() {

@@ -126,7 +126,9 @@ public final class Broker implements AutoCloseable {
             config.getInt(BrokerConfig.NUM_NETWORK_THREADS), config.getInt(BrokerConfig.SOCKET_REQUEST_MAX_BYTES),
             config.getInt(BrokerConfig.CONNECTION_MAX_INFLIGHT_REQUESTS), config.getInt(BrokerConfig.MAX_CONNECTIONS),
             config.getLong(BrokerConfig.QUEUED_MAX_REQUEST_BYTES), config.getInt(BrokerConfig.SOCKET_SEND_BUFFER_BYTES),
-            config.getInt(BrokerConfig.SOCKET_RECEIVE_BUFFER_BYTES)));
+            config.getInt(BrokerConfig.SOCKET_RECEIVE_BUFFER_BYTES), config.getLong(BrokerConfig.SOCKET_REQUEST_STALL_TIMEOUT_MS),
+            config.getLong(BrokerConfig.CONNECTIONS_MAX_IDLE_MS), config.getLong(BrokerConfig.QUEUED_MAX_RESPONSE_BYTES),
+            config.getInt(BrokerConfig.FETCH_MAX_BYTES)));
         opened.push(network);
         advertised = advertisedListener(config, network.port());
         BrokerContext context = new BrokerContext(config, topics, log, metadata, io, clock, config.nodeId(),
