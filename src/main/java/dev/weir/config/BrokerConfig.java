@@ -157,8 +157,9 @@ public final class BrokerConfig {
                 + " A request's bytes are counted as they arrive, not when its size is read.")
         .define(QUEUED_MAX_RESPONSE_BYTES, Type.LONG, 256L * 1024 * 1024, Range.atLeast(1024 * 1024), Importance.MEDIUM,
             "Bytes of fetched batches held in memory by responses not yet written to their sockets, across all"
-                + " connections (each connection holds at most fetch.max.bytes of them); a fetch that finds it spent"
-                + " answers with what it read so far. Batches sent from files (sendfile) do not count.")
+                + " connections (each connection holds at most fetch.max.bytes of them, and is not read while it"
+                + " does); a fetch that finds it spent sends its batches from their files instead (sendfile), which"
+                + " holds next to no memory.")
         .define(SOCKET_REQUEST_STALL_TIMEOUT_MS, Type.LONG, 30_000L, Range.between(100, 3_600_000), Importance.LOW,
             "A connection that sends part of a request and then nothing for this long is closed, so that peers"
                 + " which stop mid-request cannot hold request memory.")

@@ -2,6 +2,7 @@ package dev.weir.handler;
 
 import dev.weir.config.BrokerConfig;
 import dev.weir.log.DirectBufferPool;
+import dev.weir.log.SendMode;
 import dev.weir.log.SendableRead;
 import dev.weir.metadata.PartitionKey;
 import dev.weir.metadata.PartitionOffsets;
@@ -33,7 +34,7 @@ import org.apache.kafka.common.requests.FetchResponse;
  * found is returned whole even when it is larger, so a consumer always makes progress). A partition
  * named twice is answered once, with the fetch position of its last mention, as Kafka does. Batches
  * read into memory are counted against the connection's share of response memory; when it is spent
- * the response carries what was read so far (possibly nothing), which a client treats as a short read. When fewer than {@code min.bytes} are available and nothing went
+ * they are sent from their files instead. When fewer than {@code min.bytes} are available and nothing went
  * wrong, the fetch waits up to {@code max.wait.ms} for a commit to one of its partitions and reads
  * again (long polling). Fetch sessions are not kept: every response has session id 0, which tells
  * clients to send full requests. Reads run on the I/O executor.
@@ -181,10 +182,6 @@ public final class FetchHandler implements Handler<FetchRequest> {
             try {
                 bytes += readOne(scope, partition, limit, bytes == 0, readCommitted);
                 failed |= partition.response.errorCode() != Errors.NONE.code();
-            } catch (ResponseMemorySpent e) {
-                // The partition and the ones after it are answered without records, as if they had none yet.
-                partition.response.setRecords(MemoryRecords.EMPTY);
-                break;
             } catch (RuntimeException e) {
                 partition.response.setErrorCode(ErrorTranslator.toApiError(e).error().code()).setRecords(MemoryRecords.EMPTY);
                 failed = true;
@@ -208,8 +205,24 @@ public final class FetchHandler implements Handler<FetchRequest> {
         // Batches read into memory use pooled direct buffers that go back to the pool once the response is
         // written; files sent from are closed then.
         java.util.function.IntFunction<java.nio.ByteBuffer> buffers = size -> borrowBuffer(scope, size);
-        SendableRead read = broker.log().readForSending(key, fetchOffset, Math.max(0, limit), minOneBatch,
-            broker.config().getBoolean(BrokerConfig.FETCH_VERIFY_CRC), buffers, scope::closeAfterWrite);
+        SendMode mode = broker.config().getBoolean(BrokerConfig.FETCH_VERIFY_CRC) ? SendMode.CHECK_EVERY_BATCH
+            : SendMode.COPY_SMALL_BATCHES;
+        SendableRead read;
+        try {
+            read = broker.log().readForSending(key, fetchOffset, Math.max(0, limit), minOneBatch, mode, buffers,
+                scope::closeAfterWrite);
+        } catch (ResponseMemorySpent spent) {
+            // The connection's share of response memory (or the broker's) is held by responses not yet written:
+            // send this partition's batches from their files instead, which holds next to nothing, so consumers
+            // keep going while other peers leave their responses unread. Where every batch must be checked in
+            // memory, the partition is answered without records, as if it had none yet.
+            if (mode == SendMode.CHECK_EVERY_BATCH) {
+                response.setRecords(MemoryRecords.EMPTY);
+                return 0;
+            }
+            read = broker.log().readForSending(key, fetchOffset, Math.max(0, limit), minOneBatch, SendMode.FILES_ONLY,
+                buffers, scope::closeAfterWrite);
+        }
         response.setErrorCode(Errors.NONE.code()).setRecords(read.records())
             .setHighWatermark(read.highWatermark()).setLastStableOffset(read.highWatermark())
             .setLogStartOffset(read.logStartOffset());

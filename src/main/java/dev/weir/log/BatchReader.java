@@ -151,17 +151,23 @@ final class BatchReader {
      * The slices as parts to send: segment ranges and WAL batches of at least
      * {@value #SEND_FROM_FILE_MIN_BYTES} bytes as file ranges (a WAL batch whose stored header is not
      * final behind its first {@value #PATCHED_HEADER_BYTES} header bytes, rebuilt with its real base
-     * offset and the leader epoch), everything else read, checked and patched. Adjacent file ranges are
-     * sent as one. Everything is read when {@code checkEveryBatch} is set or the store keeps no files.
+     * offset and the leader epoch), everything else read, checked and patched; with {@link SendMode#FILES_ONLY}
+     * every WAL batch as a file range. Adjacent file ranges are sent as one. Everything is read with
+     * {@link SendMode#CHECK_EVERY_BATCH} or when the store keeps no files.
      */
-    SendableRecords readForSending(PartitionKey partition, List<Slice> slices, boolean checkEveryBatch,
+    SendableRecords readForSending(PartitionKey partition, List<Slice> slices, SendMode mode,
                                    IntFunction<ByteBuffer> allocator, Consumer<FileChannel> opened) {
         List<SendableRecords.Part> parts = new ArrayList<>();
         Map<String, FileChannel> files = new HashMap<>();
         List<Slice> toRead = new ArrayList<>();
         for (Slice slice : slices) {
             boolean segment = isSegment(slice.row().objectKey());
-            FileChannel file = !checkEveryBatch && (segment || slice.size() >= SEND_FROM_FILE_MIN_BYTES)
+            boolean fromFile = switch (mode) {
+                case CHECK_EVERY_BATCH -> false;
+                case COPY_SMALL_BATCHES -> segment || slice.size() >= SEND_FROM_FILE_MIN_BYTES;
+                case FILES_ONLY -> true;
+            };
+            FileChannel file = fromFile
                 ? files.computeIfAbsent(slice.row().objectKey(), key -> openChannel(key, opened)) : null;
             if (file == null) {
                 toRead.add(slice);

@@ -211,18 +211,19 @@ public final class Log implements AutoCloseable {
      * sending: where the store has files, segment ranges and large WAL batches (behind a header with
      * their offsets written in; the rest of the header and the CRC are unchanged) stay in their files
      * and are sent without copying, as Kafka sends its log. Their CRCs are checked by the client
-     * (check.crcs), not here. Small WAL batches are read, checked and patched as by {@code read}; with
-     * {@code checkEveryBatch} every batch is. Each file opened is handed to {@code opened}, which must
+     * (check.crcs), not here. Small WAL batches are read, checked and patched as by {@code read}; the
+     * {@code mode} may have every batch read ({@link SendMode#CHECK_EVERY_BATCH}) or none
+     * ({@link SendMode#FILES_ONLY}). Each file opened is handed to {@code opened}, which must
      * close it once the response is written.
      */
     public SendableRead readForSending(PartitionKey partition, long offset, int maxBytes, boolean minOneBatch,
-                                       boolean checkEveryBatch, java.util.function.IntFunction<ByteBuffer> allocator,
+                                       SendMode mode, java.util.function.IntFunction<ByteBuffer> allocator,
                                        java.util.function.Consumer<java.nio.channels.FileChannel> opened) {
         PartitionState state = state(partition);
         long highWatermark = state.highWatermark();
         long logStartOffset = state.logStartOffset();
         List<BatchReader.Slice> chosen = choose(partition, state, highWatermark, offset, maxBytes, minOneBatch);
-        return new SendableRead(reader.readForSending(partition, chosen, checkEveryBatch, allocator, opened), highWatermark,
+        return new SendableRead(reader.readForSending(partition, chosen, mode, allocator, opened), highWatermark,
             logStartOffset);
     }
 

@@ -3,6 +3,7 @@ package dev.weir.net;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
@@ -134,6 +135,11 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private void write(ChannelHandlerContext ctx, FrameProcessor.Response answer) {
         List<ByteBuffer> heapRun = new ArrayList<>();
         ChannelPromise last = ctx.newPromise();
+        ChannelFutureListener failed = written -> {
+            if (!written.isSuccess()) {
+                closeWithReason(ctx, new ResponseWriteException(written.cause()));
+            }
+        };
         List<ResponsePart> parts = answer.parts();
         for (int i = 0; i < parts.size(); i++) {
             ResponsePart part = parts.get(i);
@@ -141,14 +147,14 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
                 heapRun.add(bytes.buffer());
                 continue;
             }
-            writeHeapRun(ctx, heapRun);
+            writeHeapRun(ctx, heapRun, failed);
             Object message = part instanceof ResponsePart.FileRange range
                 ? new BorrowedFileRegion(range.channel(), range.position(), range.count())
                 : Unpooled.wrappedBuffer(((ResponsePart.Bytes) part).buffer());
             if (i == parts.size() - 1) {
                 ctx.write(message, last);
             } else {
-                ctx.write(message, ctx.voidPromise());
+                ctx.write(message).addListener(failed);
             }
         }
         if (!heapRun.isEmpty()) {
@@ -157,19 +163,14 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         // Borrowed buffers and files go back only once the bytes have left (or can no longer leave): writes
         // complete in order, and a failure fails every later write, so the last one's outcome covers them all.
-        last.addListener(written -> {
-            answer.afterWrite().run();
-            if (!written.isSuccess()) {
-                closeWithReason(ctx, new ResponseWriteException(written.cause()));
-            } else {
-                updateAutoRead(ctx);
-            }
-        });
+        last.addListener(written -> answer.afterWrite().run());
+        last.addListener(failed);
+        last.addListener(written -> updateAutoRead(ctx));
     }
 
-    private static void writeHeapRun(ChannelHandlerContext ctx, List<ByteBuffer> heapRun) {
+    private static void writeHeapRun(ChannelHandlerContext ctx, List<ByteBuffer> heapRun, ChannelFutureListener failed) {
         if (!heapRun.isEmpty()) {
-            ctx.write(copyToDirect(ctx, heapRun), ctx.voidPromise());
+            ctx.write(copyToDirect(ctx, heapRun)).addListener(failed);
         }
     }
 

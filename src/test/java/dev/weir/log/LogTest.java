@@ -143,7 +143,7 @@ class LogTest {
     private Sent send(PartitionKey key, long offset) throws Exception {
         List<FileChannel> opened = new ArrayList<>();
         try {
-            SendableRecords records = log.readForSending(key, offset, 64 << 20, true, false,
+            SendableRecords records = log.readForSending(key, offset, 64 << 20, true, SendMode.COPY_SMALL_BATCHES,
                 java.nio.ByteBuffer::allocate, opened::add).records();
             java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(records.sizeInBytes());
             org.apache.kafka.common.network.Send send = records.toSend();
