@@ -6,7 +6,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -133,45 +132,44 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
      * buffers whole, so nothing is copied twice. A write that fails closes the connection.
      */
     private void write(ChannelHandlerContext ctx, FrameProcessor.Response answer) {
-        List<ByteBuffer> heapRun = new ArrayList<>();
-        ChannelPromise last = ctx.newPromise();
         ChannelFutureListener failed = written -> {
             if (!written.isSuccess()) {
                 closeWithReason(ctx, new ResponseWriteException(written.cause()));
             }
         };
-        List<ResponsePart> parts = answer.parts();
-        for (int i = 0; i < parts.size(); i++) {
-            ResponsePart part = parts.get(i);
+        List<Object> messages = messages(ctx, answer.parts());
+        for (int i = 0; i < messages.size() - 1; i++) {
+            ctx.write(messages.get(i)).addListener(failed);
+        }
+        // Borrowed buffers and files go back only once the bytes have left (or can no longer leave): writes
+        // complete in order, and a failure fails every later write, so the last one's outcome covers them all.
+        ctx.write(messages.get(messages.size() - 1)).addListener((ChannelFutureListener) written -> {
+            answer.afterWrite().run();
+            failed.operationComplete(written);
+            updateAutoRead(ctx);
+        });
+    }
+
+    /** The response's parts as Netty messages, each run of heap parts joined into one direct buffer. */
+    private static List<Object> messages(ChannelHandlerContext ctx, List<ResponsePart> parts) {
+        List<Object> messages = new ArrayList<>(parts.size());
+        List<ByteBuffer> heapRun = new ArrayList<>();
+        for (ResponsePart part : parts) {
             if (part instanceof ResponsePart.Bytes bytes && !bytes.buffer().isDirect()) {
                 heapRun.add(bytes.buffer());
                 continue;
             }
-            writeHeapRun(ctx, heapRun, failed);
-            Object message = part instanceof ResponsePart.FileRange range
-                ? new BorrowedFileRegion(range.channel(), range.position(), range.count())
-                : Unpooled.wrappedBuffer(((ResponsePart.Bytes) part).buffer());
-            if (i == parts.size() - 1) {
-                ctx.write(message, last);
-            } else {
-                ctx.write(message).addListener(failed);
+            if (!heapRun.isEmpty()) {
+                messages.add(copyToDirect(ctx, heapRun));
             }
+            messages.add(part instanceof ResponsePart.FileRange range
+                ? new BorrowedFileRegion(range.channel(), range.position(), range.count())
+                : Unpooled.wrappedBuffer(((ResponsePart.Bytes) part).buffer()));
         }
         if (!heapRun.isEmpty()) {
-            ByteBuf run = copyToDirect(ctx, heapRun);
-            ctx.write(run, last);
+            messages.add(copyToDirect(ctx, heapRun));
         }
-        // Borrowed buffers and files go back only once the bytes have left (or can no longer leave): writes
-        // complete in order, and a failure fails every later write, so the last one's outcome covers them all.
-        last.addListener(written -> answer.afterWrite().run());
-        last.addListener(failed);
-        last.addListener(written -> updateAutoRead(ctx));
-    }
-
-    private static void writeHeapRun(ChannelHandlerContext ctx, List<ByteBuffer> heapRun, ChannelFutureListener failed) {
-        if (!heapRun.isEmpty()) {
-            ctx.write(copyToDirect(ctx, heapRun)).addListener(failed);
-        }
+        return messages;
     }
 
     private static ByteBuf copyToDirect(ChannelHandlerContext ctx, List<ByteBuffer> buffers) {
