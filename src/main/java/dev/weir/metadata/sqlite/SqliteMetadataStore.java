@@ -1020,7 +1020,7 @@ public final class SqliteMetadataStore implements MetadataStore {
             writer.commit();
         } catch (SQLException | RuntimeException e) {
             try {
-                writer.rollback();
+                rollBack();
                 // A failure between addBatch and executeBatch must not leave rows for the next commit.
                 for (PreparedStatement statement : commitStatements.values()) {
                     statement.clearBatch();
@@ -1032,6 +1032,26 @@ public final class SqliteMetadataStore implements MetadataStore {
                 throw metadataException;
             }
             throw new MetadataException("metadata database write failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Rolls the writer's transaction back and begins the next one, as the driver does after every commit
+     * and rollback. SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR,
+     * SQLITE_NOMEM); the driver's rollback then fails for want of a transaction and never begins the
+     * next, and the next work would run statement by statement, each committed on its own even where
+     * the work as a whole fails. Hence the BEGIN here.
+     */
+    private void rollBack() throws SQLException {
+        try {
+            writer.rollback();
+        } catch (SQLException rollbackFailure) {
+            try (Statement begin = writer.createStatement()) {
+                begin.execute("BEGIN");
+            } catch (SQLException stillInTransaction) {
+                rollbackFailure.addSuppressed(stillInTransaction);
+                throw rollbackFailure;
+            }
         }
     }
 

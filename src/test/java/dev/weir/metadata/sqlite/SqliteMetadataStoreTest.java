@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weir.metadata.AppendOutcome;
 import dev.weir.metadata.BatchAppend;
+import dev.weir.metadata.BatchLocation;
+import dev.weir.metadata.MetadataException;
 import dev.weir.metadata.PartitionKey;
 import dev.weir.metadata.TopicRecord;
 import dev.weir.metadata.WalWrite;
+import dev.weir.testing.SmallFileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -70,6 +73,55 @@ class SqliteMetadataStoreTest {
             // Once after the checkpoint before the commits began, and once after each of the rounds'.
             assertThat(walRestarts(wal) - restartsBefore).isGreaterThanOrEqualTo(ROUNDS + 1);
         }
+    }
+
+    /**
+     * SQLite rolls a transaction back by itself when the disk is full. The store must then begin its next
+     * transaction as after any rollback: otherwise the next commit's statements each commit on their own,
+     * and the commit reports a failure although its rows are there.
+     */
+    @Test
+    void aCommitRefusedForWantOfRoomLeavesNothingAndTheNextOneIsWholeOnceThereIsRoom() throws Exception {
+        Path mountPoint = Files.createDirectories(dir.resolve("small"));
+        try (SmallFileSystem disk = SmallFileSystem.mount(mountPoint, 4);
+             SqliteMetadataStore store = new SqliteMetadataStore(disk.path().resolve("metadata.db"), Clock.systemUTC())) {
+            Uuid topicId = Uuid.randomUuid();
+            store.createTopic(new TopicRecord(topicId, "full", 1, Map.of(), 0));
+            PartitionKey partition = new PartitionKey(topicId, 0);
+            Path filler = disk.fill("filler");
+            long committed = commitUntilRefused(store, partition);
+            Files.delete(filler);
+
+            assertThat(commitOneRecord(store, partition, committed).baseOffset()).as("offset of the next commit")
+                .isEqualTo(committed);
+            assertThat(store.batchesFrom(partition, 0, Integer.MAX_VALUE)).as("batches")
+                .extracting(BatchLocation::baseOffset).hasSize((int) committed + 1).doesNotHaveDuplicates();
+            assertThat(store.partitionOffsets().get(partition).nextOffset()).isEqualTo(committed + 1);
+        }
+    }
+
+    /** Commits one-record objects until one is refused for want of room; returns how many were committed. */
+    private static long commitUntilRefused(SqliteMetadataStore store, PartitionKey partition) {
+        long committed = 0;
+        while (true) {
+            assertThat(committed).as("commits before the disk is full").isLessThan(100_000);
+            try {
+                commitOneRecord(store, partition, committed);
+                committed++;
+            } catch (MetadataException refused) {
+                assertThat(refused).hasStackTraceContaining("SQLITE_FULL");
+                return committed;
+            }
+        }
+    }
+
+    /** Commits a WAL object of one one-record batch, the {@code index}th of WAL file "wal/1", synced. */
+    private static AppendOutcome commitOneRecord(SqliteMetadataStore store, PartitionKey partition, long index) {
+        BatchAppend batch = new BatchAppend(partition, index * 4096, 1024, 1, 0, -1, (short) -1, -1);
+        AppendOutcome outcome = store.commit(new WalWrite("wal/1", (index + 1) * 4096, index == 0, true), List.of(batch))
+            .get(0);
+        assertThat(outcome.error()).isEqualTo(Errors.NONE);
+        return outcome;
     }
 
     /** Waits until {@code more} commits are counted beyond the count now, or the committer has stopped. */
