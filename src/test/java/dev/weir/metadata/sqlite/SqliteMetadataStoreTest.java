@@ -2,6 +2,10 @@ package dev.weir.metadata.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.weir.metadata.AppendOutcome;
 import dev.weir.metadata.BatchAppend;
 import dev.weir.metadata.BatchLocation;
@@ -22,6 +26,7 @@ import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.protocol.Errors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 class SqliteMetadataStoreTest {
     private static final int COMMITS_PER_ROUND = 200;
@@ -98,6 +103,56 @@ class SqliteMetadataStoreTest {
                 .extracting(BatchLocation::baseOffset).hasSize((int) committed + 1).doesNotHaveDuplicates();
             assertThat(store.partitionOffsets().get(partition).nextOffset()).isEqualTo(committed + 1);
         }
+    }
+
+    /**
+     * While the disk is full every checkpoint fails; the log says so once, not every second, and once
+     * more when a checkpoint succeeds again. The commit before the disk fills makes SQLite's WAL file
+     * large, so the commit after it fits in there while the database file cannot grow by its rows.
+     */
+    @Test
+    void aCheckpointFailingForWantOfRoomIsLoggedOnceUntilOneSucceeds() throws Exception {
+        Path mountPoint = Files.createDirectories(dir.resolve("small"));
+        Logger logger = (Logger) LoggerFactory.getLogger(SqliteMetadataStore.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        try (SmallFileSystem disk = SmallFileSystem.mount(mountPoint, 4);
+             SqliteMetadataStore store = new SqliteMetadataStore(disk.path().resolve("metadata.db"), Clock.systemUTC())) {
+            Uuid topicId = Uuid.randomUuid();
+            store.createTopic(new TopicRecord(topicId, "full", 1, Map.of(), 0));
+            PartitionKey partition = new PartitionKey(topicId, 0);
+            store.commit(new WalWrite("wal/1", 4000 * 4096L, true, true), batches(partition, 0, 4000));
+            store.checkpoint();
+            Path filler = disk.fill("filler");
+            store.commit(new WalWrite("wal/1", 5000 * 4096L, false, true), batches(partition, 4000, 1000));
+            for (int i = 0; i < 3; i++) {
+                store.checkpoint();
+            }
+            assertThat(messages(logged, Level.WARN)).as("warnings").hasSize(1).allMatch(line -> line.contains("checkpoint"));
+            Files.delete(filler);
+            store.checkpoint();
+            assertThat(messages(logged, Level.INFO)).as("notes").containsExactly("SQLite checkpoints succeed again");
+            assertThat(messages(logged, Level.WARN)).as("warnings").hasSize(1);
+        } finally {
+            logger.detachAppender(logged);
+        }
+    }
+
+    private static List<String> messages(ListAppender<ILoggingEvent> logged, Level level) {
+        synchronized (logged.list) {
+            return logged.list.stream().filter(event -> event.getLevel() == level)
+                .map(ILoggingEvent::getFormattedMessage).toList();
+        }
+    }
+
+    /** {@code count} one-record batches, the {@code first}th and after of WAL file "wal/1". */
+    private static List<BatchAppend> batches(PartitionKey partition, int first, int count) {
+        List<BatchAppend> batches = new java.util.ArrayList<>(count);
+        for (int i = first; i < first + count; i++) {
+            batches.add(new BatchAppend(partition, i * 4096L, 1024, 1, 0, -1, (short) -1, -1));
+        }
+        return batches;
     }
 
     /** Commits one-record objects until one is refused for want of room; returns how many were committed. */
