@@ -6,7 +6,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Says once that WAL objects cannot be stored, with the first failure's cause, and once that they can
  * again. While a disk is full every produce request fails the same way until room is freed; a line
- * (and a stack trace) per refused object would bury everything else in the log. Thread-safe.
+ * (and a stack trace) per refused object would bury everything else in the log. An object whose
+ * producers cannot be told that it failed for sure (see {@link WalWriter}) is said once per such spell
+ * too. Thread-safe.
  */
 final class WalFailureLog {
     /** The writer's log: these lines are about its objects. */
@@ -14,8 +16,9 @@ final class WalFailureLog {
 
     /** Whether the last object ended in a failure. Written under this object's lock, read on every commit without it. */
     private volatile boolean refusing;
-    /** Objects refused since writes were last stored; guarded by this. */
+    /** Objects refused, and of them those with an unknown outcome, since writes were last stored; guarded by this. */
     private long refusedObjects;
+    private long unknownOutcomes;
 
     /** An object of {@code batches} batches could not be stored in {@code where}; its producers get {@code error}. */
     synchronized void refused(int batches, String where, String error, Throwable cause) {
@@ -28,6 +31,19 @@ final class WalFailureLog {
         }
     }
 
+    /**
+     * A refused object could not be made void either, so a restart may still commit it: its producers
+     * are told the outcome is unknown.
+     */
+    synchronized void outcomeUnknown(String where, Throwable cause) {
+        if (unknownOutcomes++ == 0) {
+            LOG.error("A WAL object in {} that failed could not be made void, so a restart may commit it: its produce"
+                + " requests get REQUEST_TIMED_OUT, which tells the producer the outcome is unknown", where, cause);
+        } else {
+            LOG.debug("Making a WAL object in {} void failed too", where, cause);
+        }
+    }
+
     /** An object was stored and committed. */
     void stored() {
         if (!refusing) {
@@ -35,10 +51,12 @@ final class WalFailureLog {
         }
         synchronized (this) {
             if (refusing) {
-                LOG.info("Writes resume: a WAL object was stored after {} were refused", refusedObjects);
+                LOG.info("Writes resume: a WAL object was stored after {} were refused{}", refusedObjects,
+                    unknownOutcomes == 0 ? "" : " (" + unknownOutcomes + " of them with an unknown outcome)");
             }
             refusing = false;
             refusedObjects = 0;
+            unknownOutcomes = 0;
         }
     }
 }

@@ -37,7 +37,9 @@ import org.apache.kafka.common.protocol.Errors;
  * older than {@code fileRollMs}; an object larger than a file gets a file of its own size.
  *
  * <p>An object that cannot be stored fails its produce requests with KAFKA_STORAGE_ERROR; the log says
- * so once until objects are stored again ({@link WalFailureLog}).
+ * so once until objects are stored again ({@link WalFailureLog}). One that was written but whose
+ * commit failed is made void in its file first, so that start-up does not commit it (see
+ * {@link WalReplay}).
  *
  * <p>A pipeline of three stages: the sealing thread closes an object when it reaches
  * {@code maxObjectBytes} or {@code maxAgeMs} after its first batch, but only when one of
@@ -429,8 +431,9 @@ final class WalWriter implements AutoCloseable {
         try {
             sealed.written.join();
             // Not synced: the object is on disk already, and start-up commits it again if this commit is lost.
-            // After a failure the next commit is synced, so an object whose commit failed (and whose producer
-            // was told so) can never be committed at start-up ahead of acknowledged ones.
+            // After a failure the next commit is synced, so an object whose commit failed and that could not be
+            // made void (its producer was told the outcome is unknown) can never be committed at start-up ahead
+            // of acknowledged ones, which would move their offsets.
             outcomes = metadata.commit(new WalWrite(sealed.file.key(), sealed.position + sealed.size, sealed.newFile,
                 syncNextCommit), sealed.appends);
             syncNextCommit = false;
@@ -467,7 +470,10 @@ final class WalWriter implements AutoCloseable {
 
     /**
      * Answers the object's batches with the error its failure calls for, and has the next object start a
-     * new file and sync its commit.
+     * new file and sync its commit. An object that was written (or may have been) is made void first, so
+     * that start-up does not commit what its producers were told failed; if even that fails they get
+     * REQUEST_TIMED_OUT, which tells a producer the outcome is unknown, rather than an error that says
+     * nothing was stored.
      */
     private void failed(Sealed sealed, Throwable cause) {
         rollRequested = true;
@@ -476,11 +482,32 @@ final class WalWriter implements AutoCloseable {
         Errors error = storage ? Errors.KAFKA_STORAGE_ERROR : Errors.UNKNOWN_SERVER_ERROR;
         String message = storage ? "The broker failed to store the batch." : "Internal error while storing.";
         String where = sealed.file == null ? "a new WAL file" : sealed.file.key();
+        RuntimeException voidFailure = sealed.file == null ? null : makeVoid(sealed);
+        if (voidFailure != null) {
+            error = Errors.REQUEST_TIMED_OUT;
+            message = "The broker failed to commit the batch, and may still commit it when it restarts.";
+        }
         failureLog.refused(sealed.batches.size(), where, error.name(), cause);
+        if (voidFailure != null) {
+            failureLog.outcomeUnknown(where, voidFailure);
+        }
         for (Pending item : sealed.batches) {
             // Objects sealed after this one counted on its offsets.
             mispredicted.add(item.partition);
             item.result.complete(AppendOutcome.failed(error, message));
+        }
+    }
+
+    /**
+     * Rewrites the first page of the object with a void header and syncs it; returns the failure, if it
+     * failed. The page lies in the file's allocated room, so this needs no free space on a full disk.
+     */
+    private static RuntimeException makeVoid(Sealed sealed) {
+        try {
+            sealed.file.write(sealed.position, new ByteBuffer[] {WalObjectFormat.voidFirstPage(sealed.parts)});
+            return null;
+        } catch (RuntimeException e) {
+            return e;
         }
     }
 

@@ -7,6 +7,7 @@ import ch.qos.logback.classic.Logger;
 import dev.weir.testing.BrokerProcess;
 import dev.weir.testing.Clients;
 import dev.weir.testing.SmallFileSystem;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +16,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -39,11 +41,14 @@ import org.slf4j.LoggerFactory;
  * A broker in its own JVM whose data directory lies, in part or whole, on a small real file system
  * (tmpfs) that runs full. While it is full, produce requests get KAFKA_STORAGE_ERROR and the log says
  * why once, not once per request; writes resume as soon as one WAL object fits again, not only once a
- * whole WAL file does. The broker's output is in {@code target/broker-logs/}.
+ * whole WAL file does; and a produce refused after its WAL object was written (its commit failed with
+ * SQLITE_FULL) never reappears after a kill -9, while every acknowledged record survives at its
+ * offset. The broker's output is in {@code target/broker-logs/}.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class DiskFullTest {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    private static final String VALUE_PADDING = "v".repeat(1000);
     /** Records of the test that fills the disk: each is a WAL object of 17 pages. */
     private static final String LARGE_VALUE = "v".repeat(64 * 1024);
     /** A log line of the broker's own at WARN or ERROR (stack-trace lines start otherwise). */
@@ -123,6 +128,60 @@ class DiskFullTest {
         }
     }
 
+    @Test
+    void aProduceRefusedAfterItsObjectWasWrittenDoesNotReappearAfterAKill() throws Exception {
+        String topic = "refused";
+        int partitions = 3;
+        long walFileBytes = 16L << 20;
+        Path dataDir = mountPoint.resolve("data");
+        try (SmallFileSystem disk = SmallFileSystem.mount(mountPoint, 64);
+             BrokerProcess broker = new BrokerProcess(dataDir, logFile("reappear"),
+                 Map.of("wal.file.bytes", Long.toString(walFileBytes), "wal.file.roll.ms", "3600000",
+                     "log.merge.interval.ms", "3600000"))) {
+            broker.start(START_TIMEOUT);
+            createTopic(broker, topic, partitions);
+            Map<TopicPartition, TreeMap<Long, String>> acknowledged = new java.util.HashMap<>();
+            Map<String, Throwable> refused = new java.util.HashMap<>();
+            Path filler;
+            try (KafkaProducer<String, String> producer = Clients.producer(broker.clientProperties(), PRODUCER)) {
+                send(producer, topic, partitions, "before", 10, acknowledged, refused);
+                assertThat(refused).as("refused before the disk is full").isEmpty();
+                // The first object rolled to the first WAL file and started the next one; the test fills the disk
+                // once that is made, so its zeros and the test's filler do not race for the room.
+                Awaitility.await("the WAL file made ahead").atMost(Duration.ofSeconds(30))
+                    .until(() -> walFilesOfFullSize(dataDir, walFileBytes) == 2);
+                // The WAL file being written has room left, so the next objects are written; the metadata
+                // database cannot grow, so their commits fail.
+                filler = disk.fill("filler");
+                for (int round = 0; refused.size() < 100; round++) {
+                    assertThat(round).as("rounds of 20 records").isLessThan(1000);
+                    send(producer, topic, partitions, "full-" + round, 20, acknowledged, refused);
+                }
+            }
+            assertThat(refused.values()).as("refusals")
+                .allSatisfy(refusal -> assertThat(refusal).isInstanceOf(KafkaStorageException.class));
+            assertThat(broker.logSinceStart()).as("broker log: a commit failed").contains("SQLITE_FULL");
+
+            assertThat(broker.kill()).isEqualTo(BrokerProcess.SIGKILL_EXIT);
+            Files.delete(filler);
+            broker.start(START_TIMEOUT);
+            Map<TopicPartition, TreeMap<Long, String>> read = new java.util.HashMap<>();
+            List<TopicPartition> all = new ArrayList<>();
+            for (int partition = 0; partition < partitions; partition++) {
+                all.add(new TopicPartition(topic, partition));
+            }
+            for (ConsumerRecord<String, String> record : Clients.readToEnd(broker.clientProperties(), all)) {
+                read.computeIfAbsent(new TopicPartition(record.topic(), record.partition()), key -> new TreeMap<>())
+                    .put(record.offset(), record.key());
+            }
+            Set<String> reappeared = new HashSet<>();
+            read.values().forEach(records -> records.values().stream().filter(refused::containsKey)
+                .forEach(reappeared::add));
+            assertThat(reappeared).as("refused records read after the restart (of %d refused)", refused.size()).isEmpty();
+            assertThat(read).as("every acknowledged record at its offset").isEqualTo(acknowledged);
+        }
+    }
+
     private static Path logFile(String name) {
         return Path.of("target", "broker-logs", "DiskFullTest-" + name + "-" + System.nanoTime() + ".log")
             .toAbsolutePath();
@@ -131,6 +190,12 @@ class DiskFullTest {
     private static void createTopic(BrokerProcess broker, String topic, int partitions) throws Exception {
         try (Admin admin = Admin.create(broker.clientProperties())) {
             admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+        }
+    }
+
+    private static long walFilesOfFullSize(Path dataDir, long walFileBytes) throws IOException {
+        try (var files = Files.list(dataDir.resolve("objects").resolve("wal"))) {
+            return files.filter(file -> file.toFile().length() == walFileBytes).count();
         }
     }
 
@@ -155,5 +220,28 @@ class DiskFullTest {
             }
         }
         return failures;
+    }
+
+    /**
+     * Sends {@code count} records keyed {@code <prefix>-<i>} over the partitions and waits for their
+     * answers: acknowledged ones by partition and offset, refused ones by key.
+     */
+    private static void send(KafkaProducer<String, String> producer, String topic, int partitions, String prefix,
+                             int count, Map<TopicPartition, TreeMap<Long, String>> acknowledged,
+                             Map<String, Throwable> refused) throws InterruptedException {
+        Map<String, Future<RecordMetadata>> sent = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < count; i++) {
+            String key = prefix + "-" + i;
+            sent.put(key, producer.send(new ProducerRecord<>(topic, i % partitions, key, VALUE_PADDING)));
+        }
+        for (Map.Entry<String, Future<RecordMetadata>> entry : sent.entrySet()) {
+            try {
+                RecordMetadata metadata = entry.getValue().get();
+                acknowledged.computeIfAbsent(new TopicPartition(topic, metadata.partition()), key -> new TreeMap<>())
+                    .put(metadata.offset(), entry.getKey());
+            } catch (ExecutionException e) {
+                refused.put(entry.getKey(), e.getCause());
+            }
+        }
     }
 }
