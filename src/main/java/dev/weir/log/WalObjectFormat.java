@@ -18,9 +18,14 @@ import org.apache.kafka.common.Uuid;
  * magic "WEIRWAL2" (8) | created ms (8) | object length, header included (4) | batch count (4)
  * | CRC32C of the header without this field (4) | per batch: topic id (16), partition (4)
  * </pre>
+ *
+ * <p>An object whose commit failed after it was written, and whose producers are told so, is made void
+ * in place: its magic becomes "WEIRVOID" and the CRC covers the fixed part alone. Start-up then steps
+ * over it by its length and never commits it.
  */
 final class WalObjectFormat {
     static final byte[] MAGIC = {'W', 'E', 'I', 'R', 'W', 'A', 'L', '2'};
+    private static final byte[] VOID_MAGIC = {'W', 'E', 'I', 'R', 'V', 'O', 'I', 'D'};
     static final int FIXED_BYTES = 28;
     static final int PER_BATCH_BYTES = 20;
     private static final int CRC_POSITION = 24;
@@ -53,25 +58,69 @@ final class WalObjectFormat {
         return (int) crc.getValue();
     }
 
-    /** The fixed part of a header, read first: the object's length and batch count, or null if it is no header. */
-    record Fixed(int objectBytes, int batchCount) {
+    private static int fixedCrc(ByteBuffer header) {
+        CRC32C crc = new CRC32C();
+        crc.update(header.duplicate().position(0).limit(CRC_POSITION));
+        return (int) crc.getValue();
+    }
+
+    /**
+     * Makes the object whose stored bytes begin with {@code start} (its header, then whatever follows)
+     * void, in place: only the magic and the CRC change.
+     */
+    static void makeVoid(ByteBuffer start) {
+        start.put(0, VOID_MAGIC);
+        start.putInt(CRC_POSITION, fixedCrc(start));
+    }
+
+    /**
+     * The first page ({@link dev.weir.storage.WalFile#ALIGNMENT} bytes) of the object written from
+     * {@code parts}, made void: writes cover whole pages, so the bytes after the header are as written.
+     */
+    static ByteBuffer voidFirstPage(ByteBuffer[] parts) {
+        ByteBuffer page = ByteBuffer.allocate(dev.weir.storage.WalFile.ALIGNMENT);
+        for (ByteBuffer part : parts) {
+            ByteBuffer rest = part.duplicate();
+            rest.limit(rest.position() + Math.min(rest.remaining(), page.remaining()));
+            page.put(rest);
+        }
+        makeVoid(page);
+        return page.clear();
+    }
+
+    /**
+     * The fixed part of a header, read first: the object's length and batch count, and whether the
+     * object is void (to be stepped over), or null if it is no header.
+     */
+    record Fixed(int objectBytes, int batchCount, boolean isVoid) {
         int headerBytes() {
             return WalObjectFormat.headerBytes(batchCount);
         }
     }
 
     static Fixed readFixed(ByteBuffer fixed) {
-        for (int i = 0; i < MAGIC.length; i++) {
-            if (fixed.get(i) != MAGIC[i]) {
-                return null;
-            }
+        boolean isVoid = startsWith(fixed, VOID_MAGIC);
+        if (!isVoid && !startsWith(fixed, MAGIC)) {
+            return null;
         }
         int objectBytes = fixed.getInt(16);
         int batchCount = fixed.getInt(20);
         if (batchCount <= 0 || batchCount > MAX_BATCHES || objectBytes < headerBytes(batchCount)) {
             return null;
         }
-        return new Fixed(objectBytes, batchCount);
+        if (isVoid && fixed.getInt(CRC_POSITION) != fixedCrc(fixed)) {
+            return null;
+        }
+        return new Fixed(objectBytes, batchCount, isVoid);
+    }
+
+    private static boolean startsWith(ByteBuffer fixed, byte[] magic) {
+        for (int i = 0; i < magic.length; i++) {
+            if (fixed.get(i) != magic[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The partitions named by a whole header, or null if its checksum does not match. */

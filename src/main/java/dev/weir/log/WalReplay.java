@@ -29,7 +29,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Objects start at page boundaries ({@link WalFile#ALIGNMENT}). A file is read until the first
  * object that is not whole (a write cut off by the crash, or the zeros of a file made ahead); reading
- * goes on with the next file, whose objects were written after.
+ * goes on with the next file, whose objects were written after. A void object is stepped over: its
+ * commit failed and its producers were told so (see {@link WalObjectFormat}), so committing it now
+ * would bring back records a producer may have sent again; and the live commit did without it, so the
+ * objects after it get the same offsets as then.
  */
 final class WalReplay {
     private static final Logger LOG = LoggerFactory.getLogger(WalReplay.class);
@@ -45,6 +48,7 @@ final class WalReplay {
         Optional<String> last = metadata.lastWalFile();
         int objects = 0;
         int batches = 0;
+        int voids = 0;
         for (String key : walFiles) {
             long from;
             if (last.isPresent() && key.equals(last.get())) {
@@ -60,12 +64,19 @@ final class WalReplay {
             long fileSize = fileSize(store, key);
             boolean firstInFile = from == 0;
             for (Found found = read(store, key, from, fileSize); found != null; found = read(store, key, from, fileSize)) {
+                from = WalFile.aligned(found.end);
+                if (found.isVoid) {
+                    voids++;
+                    continue;
+                }
                 metadata.commit(new WalWrite(key, found.end, firstInFile, true), found.appends);
                 firstInFile = false;
-                from = WalFile.aligned(found.end);
                 objects++;
                 batches += found.appends.size();
             }
+        }
+        if (voids > 0) {
+            LOG.info("Stepped over {} void WAL objects: their commits failed and their producers were told so", voids);
         }
         if (objects > 0) {
             LOG.warn("Committed {} WAL objects ({} batches) written after the last commit: the broker stopped between"
@@ -74,10 +85,11 @@ final class WalReplay {
         return objects;
     }
 
-    private record Found(long end, List<BatchAppend> appends) {
+    /** An object of a WAL file: where it ends, and its batches, unless it is void. */
+    private record Found(long end, List<BatchAppend> appends, boolean isVoid) {
     }
 
-    /** The whole WAL object at {@code position} of the file, or null if there is none. */
+    /** The whole WAL object at {@code position} of the file (or a void one), or null if there is none. */
     private static Found read(ObjectStore store, String key, long position, long fileSize) {
         try {
             ByteBuffer fixed = store.read(key, position, WalObjectFormat.FIXED_BYTES);
@@ -88,6 +100,9 @@ final class WalReplay {
             if (position + header.objectBytes() > fileSize) {
                 return null;
             }
+            if (header.isVoid()) {
+                return new Found(position + header.objectBytes(), List.of(), true);
+            }
             ByteBuffer object = store.read(key, position, header.objectBytes());
             List<PartitionKey> partitions = WalObjectFormat.readPartitions(
                 object.duplicate().limit(header.headerBytes()).slice(), header.batchCount());
@@ -96,7 +111,7 @@ final class WalReplay {
             }
             List<BatchAppend> appends = appends(object.position(header.headerBytes()).slice(), partitions,
                 position + header.headerBytes());
-            return appends == null ? null : new Found(position + header.objectBytes(), appends);
+            return appends == null ? null : new Found(position + header.objectBytes(), appends, false);
         } catch (StorageException endOfFile) {
             return null;
         }

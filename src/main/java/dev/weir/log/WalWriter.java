@@ -25,8 +25,6 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.ToLongFunction;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.protocol.Errors;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Packs produced batches of all partitions into WAL objects, writes each object durably, then
@@ -34,9 +32,14 @@ import org.slf4j.LoggerFactory;
  * so an acknowledged batch is durable.
  *
  * <p>WAL objects are written one after another into WAL files of {@code fileBytes}, each created
- * (and, on local disk, allocated) ahead of use on a thread of its own, so writing an object is one
+ * (and, on local disk, allocated) ahead of use (see {@link WalFiles}), so writing an object is one
  * positional write and one data sync. A file is rolled when the next object does not fit or it is
  * older than {@code fileRollMs}; an object larger than a file gets a file of its own size.
+ *
+ * <p>An object that cannot be stored fails its produce requests with KAFKA_STORAGE_ERROR; the log says
+ * so once until objects are stored again ({@link WalFailureLog}). One that was written but whose
+ * commit failed is made void in its file first, so that start-up does not commit it (see
+ * {@link WalReplay}).
  *
  * <p>A pipeline of three stages: the sealing thread closes an object when it reaches
  * {@code maxObjectBytes} or {@code maxAgeMs} after its first batch, but only when one of
@@ -54,7 +57,6 @@ import org.slf4j.LoggerFactory;
  * header as they send it.
  */
 final class WalWriter implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(WalWriter.class);
     /** Objects up to this size are written and committed by the sealing thread when nothing else is in flight. */
     private static final int INLINE_MAX_BYTES = 256 * 1024;
     /** Zeros that pad an object to the end of its last page; never changed. */
@@ -83,7 +85,6 @@ final class WalWriter implements AutoCloseable {
                           CompletableFuture<Void> written) {
     }
 
-    private final ObjectStore store;
     private final MetadataStore metadata;
     private final java.time.Clock clock;
     private final int maxObjectBytes;
@@ -100,7 +101,6 @@ final class WalWriter implements AutoCloseable {
     private final Set<PartitionKey> mispredicted = ConcurrentHashMap.newKeySet();
     /** Deleted topics whose expected offsets the sealing thread is still to forget. */
     private final Set<Uuid> deletedTopics = ConcurrentHashMap.newKeySet();
-    private final AtomicLong nextObjectId;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition arrived = lock.newCondition();
     private List<Pending> pending = new ArrayList<>();
@@ -112,21 +112,19 @@ final class WalWriter implements AutoCloseable {
     private final java.util.concurrent.ExecutorService writers;
     private final java.util.concurrent.Semaphore writeSlots;
     private final AtomicLong inFlightObjects = new AtomicLong();
-    private final long fileBytes;
     private final long fileRollNanos;
     /** The file being filled, where its next object goes and when it was opened; only the sealing thread touches these. */
     private WalFile current;
     private long currentPosition;
     private long currentOpenedNanos;
-    /** The next file, being created ahead on the preparing thread. */
-    private CompletableFuture<WalFile> next;
+    private final WalFiles files;
+    private final WalFailureLog failureLog = new WalFailureLog();
     /** Set by the committing thread when a commit failed, so the sealing thread starts a new file. */
     private volatile boolean rollRequested;
     /** Set when storing an object failed: the next commit is synced. Touched only where objects are committed, one at a time. */
     private volatile boolean syncNextCommit;
     /** The key of the file of the latest committed object: it and later files may still be written. */
     private volatile String lastCommittedFile;
-    private final java.util.concurrent.ExecutorService preparer;
     private final java.util.concurrent.BlockingQueue<Sealed> toCommit = new java.util.concurrent.LinkedBlockingQueue<>();
     private static final Sealed END = new Sealed(null, 0, false, null, List.of(), List.of(), null, 0, null, null);
     private static final long UNKNOWN = -1;
@@ -134,16 +132,13 @@ final class WalWriter implements AutoCloseable {
     WalWriter(ObjectStore store, MetadataStore metadata, java.time.Clock clock, int maxObjectBytes, int maxAgeMs,
               int maxInFlightObjects, long fileBytes, long fileRollMs, long firstObjectId,
               ToLongFunction<PartitionKey> committedNextOffset, CommitListener listener) {
-        this.store = store;
         this.metadata = metadata;
         this.clock = clock;
         this.maxObjectBytes = maxObjectBytes;
         this.maxAgeNanos = TimeUnit.MILLISECONDS.toNanos(maxAgeMs);
-        this.fileBytes = fileBytes;
         this.fileRollNanos = TimeUnit.MILLISECONDS.toNanos(fileRollMs);
         this.listener = listener;
         this.committedNextOffset = committedNextOffset;
-        this.nextObjectId = new AtomicLong(firstObjectId);
         this.writeSlots = new java.util.concurrent.Semaphore(maxInFlightObjects);
         java.util.concurrent.atomic.AtomicInteger writerCount = new java.util.concurrent.atomic.AtomicInteger();
         this.writers = java.util.concurrent.Executors.newFixedThreadPool(maxInFlightObjects, runnable -> {
@@ -151,12 +146,7 @@ final class WalWriter implements AutoCloseable {
             writer.setDaemon(true);
             return writer;
         });
-        this.preparer = java.util.concurrent.Executors.newSingleThreadExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "weir-wal-prepare");
-            thread.setDaemon(true);
-            return thread;
-        });
-        this.next = prepare(nextObjectId.getAndIncrement(), fileBytes);
+        this.files = new WalFiles(store, fileBytes, firstObjectId);
         this.sealer = new Thread(this::seal, "weir-wal-seal");
         this.sealer.setDaemon(true);
         this.committer = new Thread(this::commitInOrder, "weir-wal-commit");
@@ -309,40 +299,9 @@ final class WalWriter implements AutoCloseable {
         return taken;
     }
 
-    /** Creates WAL file {@code id} on the preparing thread. */
-    private CompletableFuture<WalFile> prepare(long id, long capacity) {
-        return CompletableFuture.supplyAsync(() -> store.createWalFile(objectKey(id), capacity), preparer);
-    }
-
     /** The key of the file being written, or of a later one: files from it on must not be deleted. */
     String oldestOpenFile() {
         return lastCommittedFile;
-    }
-
-    /**
-     * Moves on to the next file (made ahead, or now if its making failed or the object needs more room)
-     * and starts making the one after it.
-     */
-    private WalFile roll(long objectBytes) {
-        WalFile file;
-        try {
-            file = next.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            LOG.warn("Creating a WAL file ahead failed; creating it now", e.getCause());
-            file = null;
-        }
-        long id = nextObjectId.getAndIncrement();
-        if (file == null || file.capacity() < objectBytes) {
-            if (file != null) {
-                // Never committed, so nothing refers to it; the object gets a file of its size under the next key.
-                file.close();
-                store.delete(file.key());
-            }
-            next = prepare(nextObjectId.getAndIncrement(), fileBytes);
-            return store.createWalFile(objectKey(id), Math.max(fileBytes, objectBytes));
-        }
-        next = prepare(id, fileBytes);
-        return file;
     }
 
     /** Forgets what the writer expected of a deleted topic's partitions. */
@@ -372,7 +331,7 @@ final class WalWriter implements AutoCloseable {
                 rollRequested = false;
                 retired = current;
                 current = null;
-                current = roll(footprint);
+                current = files.roll(footprint);
                 currentPosition = 0;
                 currentOpenedNanos = System.nanoTime();
                 newFile = true;
@@ -472,12 +431,14 @@ final class WalWriter implements AutoCloseable {
         try {
             sealed.written.join();
             // Not synced: the object is on disk already, and start-up commits it again if this commit is lost.
-            // After a failure the next commit is synced, so an object whose commit failed (and whose producer
-            // was told so) can never be committed at start-up ahead of acknowledged ones.
+            // After a failure the next commit is synced, so an object whose commit failed and that could not be
+            // made void (its producer was told the outcome is unknown) can never be committed at start-up ahead
+            // of acknowledged ones, which would move their offsets.
             outcomes = metadata.commit(new WalWrite(sealed.file.key(), sealed.position + sealed.size, sealed.newFile,
                 syncNextCommit), sealed.appends);
             syncNextCommit = false;
             lastCommittedFile = sealed.file.key();
+            failureLog.stored();
         } catch (RuntimeException e) {
             failed(sealed, e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e);
             return;
@@ -509,20 +470,44 @@ final class WalWriter implements AutoCloseable {
 
     /**
      * Answers the object's batches with the error its failure calls for, and has the next object start a
-     * new file and sync its commit.
+     * new file and sync its commit. An object that was written (or may have been) is made void first, so
+     * that start-up does not commit what its producers were told failed; if even that fails they get
+     * REQUEST_TIMED_OUT, which tells a producer the outcome is unknown, rather than an error that says
+     * nothing was stored.
      */
     private void failed(Sealed sealed, Throwable cause) {
         rollRequested = true;
         syncNextCommit = true;
         boolean storage = cause instanceof StorageException || cause instanceof MetadataException;
         Errors error = storage ? Errors.KAFKA_STORAGE_ERROR : Errors.UNKNOWN_SERVER_ERROR;
-        LOG.error("Storing a WAL object with {} batches in {} failed; its produce requests get {}", sealed.batches.size(),
-            sealed.file == null ? "a new WAL file" : sealed.file.key(), error.name(), cause);
         String message = storage ? "The broker failed to store the batch." : "Internal error while storing.";
+        String where = sealed.file == null ? "a new WAL file" : sealed.file.key();
+        RuntimeException voidFailure = sealed.file == null ? null : makeVoid(sealed);
+        if (voidFailure != null) {
+            error = Errors.REQUEST_TIMED_OUT;
+            message = "The broker failed to commit the batch, and may still commit it when it restarts.";
+        }
+        failureLog.refused(sealed.batches.size(), where, error.name(), cause);
+        if (voidFailure != null) {
+            failureLog.outcomeUnknown(where, voidFailure);
+        }
         for (Pending item : sealed.batches) {
             // Objects sealed after this one counted on its offsets.
             mispredicted.add(item.partition);
             item.result.complete(AppendOutcome.failed(error, message));
+        }
+    }
+
+    /**
+     * Rewrites the first page of the object with a void header and syncs it; returns the failure, if it
+     * failed. The page lies in the file's allocated room, so this needs no free space on a full disk.
+     */
+    private static RuntimeException makeVoid(Sealed sealed) {
+        try {
+            sealed.file.write(sealed.position, new ByteBuffer[] {WalObjectFormat.voidFirstPage(sealed.parts)});
+            return null;
+        } catch (RuntimeException e) {
+            return e;
         }
     }
 
@@ -545,14 +530,6 @@ final class WalWriter implements AutoCloseable {
         if (current != null) {
             current.close();
         }
-        try {
-            // Made ahead and never committed to: nothing refers to it.
-            WalFile unused = next.join();
-            unused.close();
-            store.delete(unused.key());
-        } catch (java.util.concurrent.CompletionException | StorageException e) {
-            LOG.debug("The WAL file made ahead is left for the next start to delete", e);
-        }
-        preparer.shutdown();
+        files.close();
     }
 }

@@ -17,7 +17,17 @@ public interface ObjectStore extends AutoCloseable {
      * once this returns). A store may allocate the whole capacity here, so that each later write syncs
      * only its data.
      */
-    WalFile createWalFile(String key, long capacity);
+    default WalFile createWalFile(String key, long capacity) {
+        return createWalFile(key, capacity, capacity);
+    }
+
+    /**
+     * As {@link #createWalFile(String, long)}, but a store that is running out of room may make the file
+     * smaller, down to {@code minCapacity}, and leave the rest of its room to other writers: the file's
+     * {@link WalFile#capacity()} says what it got. Fails, having written nothing, when not even
+     * {@code minCapacity} fits.
+     */
+    WalFile createWalFile(String key, long capacity, long minCapacity);
 
     /** Reads {@code length} bytes at {@code position}; fails if the object is shorter. */
     default ByteBuffer read(String key, long position, int length) {

@@ -410,6 +410,38 @@ class LogTest {
         assertThat(offsetsReadFrom(0)).hasSize(15);
     }
 
+    /**
+     * Start-up steps over a WAL object made void (its commit failed and its producers were told so) and
+     * commits the whole object written after it in the same file, with the offsets it would have got
+     * had the void one never been written.
+     */
+    @Test
+    void startUpStepsOverAVoidObjectAndCommitsTheOneAfterIt(@TempDir Path backup) throws Exception {
+        log.append(partition, batch(1, -1, (short) 0, 0)).join();
+        Path snapshot = backup.resolve("metadata.db");
+        DataDirectory.snapshotDatabase(dir, snapshot);
+        // Appended one at a time, each is an object of its own, on a page of its own after the first.
+        log.append(partition, batch(2, -1, (short) 0, 0)).join();
+        log.append(partition, batch(4, -1, (short) 0, 0)).join();
+        log.close();
+        store.close();
+        metadata.close();
+        DataDirectory.restoreDatabase(dir, snapshot);
+        Path file = dir.resolve("objects").resolve(DataDirectory.committedWalFiles(dir).get(0));
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer page = java.nio.ByteBuffer.allocate(WalFile.ALIGNMENT);
+            while (page.hasRemaining() && channel.read(page, WalFile.ALIGNMENT + page.position()) > 0) {
+                // reads the second object's first page
+            }
+            WalObjectFormat.makeVoid(page);
+            channel.write(page.clear(), WalFile.ALIGNMENT);
+        }
+        openLog();
+        List<Long> offsets = offsetsReadFrom(0);
+        assertThat(offsets).as("the first object's record, then the third's").containsExactly(0L, 1L, 2L, 3L, 4L);
+        assertThat(log.append(partition, batch(1, -1, (short) 0, 0)).join().baseOffset()).isEqualTo(5);
+    }
+
     @Test
     void objectsWrittenButNeverCommittedAreDeletedAtStart() throws Exception {
         log.append(partition, batch(1, -1, (short) 0, 0)).join();

@@ -61,6 +61,9 @@ public final class SqliteMetadataStore implements MetadataStore {
     private final String clusterId;
     private final Map<PartitionKey, long[]> offsets = new ConcurrentHashMap<>();
     private final Map<ProducerKey, ProducerSequences> producers = new HashMap<>();
+    /** Whether the last checkpoint failed, so that a failing one is logged once until one succeeds. */
+    private final java.util.concurrent.atomic.AtomicBoolean checkpointFailing =
+        new java.util.concurrent.atomic.AtomicBoolean();
     /** The writer connection's synchronous setting: FULL (true) or NORMAL; guarded by the monitor. */
     private boolean synced = true;
 
@@ -943,13 +946,22 @@ public final class SqliteMetadataStore implements MetadataStore {
      * (a few pages, or none) while commits wait.
      */
     void checkpoint() {
+        org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SqliteMetadataStore.class);
         try (Statement statement = checkpointer.createStatement()) {
             statement.execute("PRAGMA wal_checkpoint(PASSIVE)");
             synchronized (this) {
                 statement.execute("PRAGMA wal_checkpoint(PASSIVE)");
             }
+            if (checkpointFailing.compareAndSet(true, false)) {
+                log.info("SQLite checkpoints succeed again");
+            }
         } catch (SQLException e) {
-            org.slf4j.LoggerFactory.getLogger(SqliteMetadataStore.class).warn("SQLite checkpoint failed; it is retried", e);
+            // A full disk fails every checkpoint until room is freed: said once, not every second.
+            if (checkpointFailing.compareAndSet(false, true)) {
+                log.warn("SQLite checkpoint failed; it is retried every second, and said again once it succeeds", e);
+            } else {
+                log.debug("SQLite checkpoint failed again", e);
+            }
         }
     }
 
@@ -1020,7 +1032,7 @@ public final class SqliteMetadataStore implements MetadataStore {
             writer.commit();
         } catch (SQLException | RuntimeException e) {
             try {
-                writer.rollback();
+                rollBack();
                 // A failure between addBatch and executeBatch must not leave rows for the next commit.
                 for (PreparedStatement statement : commitStatements.values()) {
                     statement.clearBatch();
@@ -1032,6 +1044,26 @@ public final class SqliteMetadataStore implements MetadataStore {
                 throw metadataException;
             }
             throw new MetadataException("metadata database write failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Rolls the writer's transaction back and begins the next one, as the driver does after every commit
+     * and rollback. SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR,
+     * SQLITE_NOMEM); the driver's rollback then fails for want of a transaction and never begins the
+     * next, and the next work would run statement by statement, each committed on its own even where
+     * the work as a whole fails. Hence the BEGIN here.
+     */
+    private void rollBack() throws SQLException {
+        try {
+            writer.rollback();
+        } catch (SQLException rollbackFailure) {
+            try (Statement begin = writer.createStatement()) {
+                begin.execute("BEGIN");
+            } catch (SQLException stillInTransaction) {
+                rollbackFailure.addSuppressed(stillInTransaction);
+                throw rollbackFailure;
+            }
         }
     }
 

@@ -24,7 +24,8 @@ import java.util.stream.Stream;
  * filled with zeros to its capacity and synced when it is created, so a write into it changes neither
  * the file's size nor its allocation and its fdatasync carries the data alone: no file-system journal
  * commit, which would queue behind every other sync on the disk. Reads are positional and share one
- * open channel per object (at most {@link #MAX_OPEN_FILES} open at once). Thread-safe.
+ * open channel per object (at most {@link #MAX_OPEN_FILES} open at once). A WAL file that would take
+ * more than half of the free space is made smaller where its caller allows. Thread-safe.
  *
  * <p>The zeros go straight to the disk (O_DIRECT) where the file system allows it: through the page
  * cache they cost a copy into a fresh page per 4 KiB, several seconds of CPU per GB on a virtual
@@ -79,25 +80,26 @@ public final class LocalObjectStore implements ObjectStore {
     }
 
     @Override
-    public WalFile createWalFile(String key, long capacity) {
+    public WalFile createWalFile(String key, long capacity, long minCapacity) {
         Path file = path(key);
         FileChannel channel = null;
         // Only a file made here is deleted on failure: one that existed already is not this call's to remove.
         boolean created = false;
         try {
             createParent(file);
-            if (directZeroFill && zeroFillDirect(file, capacity)) {
+            long size = capacityThatFits(file, capacity, minCapacity);
+            if (directZeroFill && zeroFillDirect(file, size)) {
                 created = true;
             } else {
                 try (FileChannel buffered = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                     created = true;
-                    writeZeros(buffered, capacity);
+                    writeZeros(buffered, size);
                     buffered.force(true);
                 }
             }
             channel = FileChannel.open(file, StandardOpenOption.WRITE);
             syncDirectory(file.getParent());
-            return new LocalWalFile(key, channel, capacity);
+            return new LocalWalFile(key, channel, size);
         } catch (IOException e) {
             if (channel != null) {
                 closeQuietly(channel);
@@ -111,6 +113,26 @@ public final class LocalObjectStore implements ObjectStore {
             }
             throw new StorageException("creating WAL file " + key + " failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * {@code capacity} if the file would take at most half of the free space, else the largest half,
+     * quarter, ... of it that would (but not less than {@code minCapacity}, which only has to fit): a
+     * nearly full disk keeps room for the metadata database, whose commits need it as much, and for the
+     * next files. Checked before a byte is written, so a file that does not fit never takes the last
+     * free space for the moment its zeros are being written. Space the file system keeps for root is
+     * not counted: it is there for an operator repairing a full disk.
+     */
+    private static long capacityThatFits(Path file, long capacity, long minCapacity) throws IOException {
+        long free = Files.getFileStore(file.getParent()).getUsableSpace();
+        long size = capacity;
+        while (size > minCapacity && WalFile.aligned(size) > free / 2) {
+            size = Math.max(minCapacity, WalFile.aligned(size / 2));
+        }
+        if (WalFile.aligned(size) > free) {
+            throw new IOException("no room for " + size + " bytes: " + free + " bytes are free");
+        }
+        return size;
     }
 
     /**

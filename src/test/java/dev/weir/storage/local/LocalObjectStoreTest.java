@@ -9,6 +9,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.weir.testing.SmallFileSystem;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -55,5 +57,39 @@ class LocalObjectStoreTest {
                 .isInstanceOf(StorageException.class).hasMessageContaining("creating WAL file");
         }
         assertThat(Files.readAllBytes(existing)).containsExactly(1, 2, 3);
+    }
+
+    /**
+     * On a nearly full disk a WAL file takes at most half of the free space, as the largest half,
+     * quarter, ... of what was asked, down to the minimum asked for; when not even that fits, making it
+     * fails and leaves no file.
+     */
+    @Test
+    void aWalFileIsMadeSmallerOnANearlyFullDiskDownToItsMinimum() throws Exception {
+        Path mountPoint = Files.createDirectories(dir.resolve("small"));
+        try (SmallFileSystem disk = SmallFileSystem.mount(mountPoint, 16);
+             LocalObjectStore store = new LocalObjectStore(disk.path(), false)) {
+            Files.createDirectories(disk.path().resolve("wal")); // so all that is free is left for files
+            long free = disk.freeBytes();
+            long asked = 64L << 20;
+            WalFile half = store.createWalFile("wal/00000000000000000001", asked, WalFile.ALIGNMENT);
+            assertThat(half.capacity()).as("capacity with %d bytes free", free).isLessThanOrEqualTo(free / 2)
+                .isGreaterThan(free / 4);
+            assertThat(asked % half.capacity()).as("the capacity divides what was asked").isZero();
+            assertThat(Long.bitCount(asked / half.capacity())).as("by a power of two").isEqualTo(1);
+            assertThat(Files.size(disk.path().resolve("wal/00000000000000000001"))).isEqualTo(half.capacity());
+            half.close();
+
+            Path filler = disk.fill("filler");
+            assertThatThrownBy(() -> store.createWalFile("wal/00000000000000000002", asked, WalFile.ALIGNMENT))
+                .isInstanceOf(StorageException.class).hasMessageContaining("no room");
+            assertThat(disk.path().resolve("wal/00000000000000000002")).doesNotExist();
+            Files.delete(filler);
+            long freeAgain = disk.freeBytes();
+            WalFile least = store.createWalFile("wal/00000000000000000003", asked, freeAgain - WalFile.ALIGNMENT);
+            assertThat(least.capacity()).as("capacity with %d bytes free", freeAgain)
+                .isEqualTo(freeAgain - WalFile.ALIGNMENT);
+            least.close();
+        }
     }
 }
