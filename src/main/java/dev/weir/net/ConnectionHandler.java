@@ -1,5 +1,6 @@
 package dev.weir.net;
 
+import dev.weir.runtime.FatalErrors;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -183,6 +184,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void closeWithReason(ChannelHandlerContext ctx, Throwable reason) {
+        FatalErrors.haltIfFatal(reason);
         if (closing) {
             return;
         }

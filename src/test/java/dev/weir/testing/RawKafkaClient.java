@@ -20,8 +20,13 @@ public final class RawKafkaClient implements AutoCloseable {
     private int correlationId;
 
     public RawKafkaClient(int port) throws IOException {
+        this(port, java.time.Duration.ofSeconds(30));
+    }
+
+    /** A connection whose reads give up after {@code readTimeout} with a SocketTimeoutException. */
+    public RawKafkaClient(int port, java.time.Duration readTimeout) throws IOException {
         socket = new Socket("127.0.0.1", port);
-        socket.setSoTimeout(30_000);
+        socket.setSoTimeout((int) readTimeout.toMillis());
         in = new DataInputStream(socket.getInputStream());
         out = new DataOutputStream(socket.getOutputStream());
     }
