@@ -154,7 +154,8 @@ public final class Broker implements AutoCloseable {
             config.getInt(BrokerConfig.OFFSET_METADATA_MAX_BYTES), config.getInt(BrokerConfig.GROUP_MAX_GROUPS),
             config.getInt(BrokerConfig.OFFSETS_RETENTION_MINUTES) * 60_000L,
             config.getInt(BrokerConfig.GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS),
-            config.getInt(BrokerConfig.GROUP_CONSUMER_SESSION_TIMEOUT_MS));
+            config.getInt(BrokerConfig.GROUP_CONSUMER_SESSION_TIMEOUT_MS),
+            config.getLong(BrokerConfig.GROUP_MAX_TOTAL_METADATA_BYTES));
     }
 
     private static Listener advertisedListener(BrokerConfig config, int boundPort) throws UnknownHostException {
