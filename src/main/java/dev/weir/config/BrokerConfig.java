@@ -163,7 +163,8 @@ public final class BrokerConfig {
         .define(GROUP_MAX_MEMBER_METADATA_BYTES, Type.INT, 1024 * 1024, Range.atLeast(1024), Importance.LOW,
             "The most protocol metadata one classic member may send in JoinGroup (INVALID_REQUEST beyond it).")
         .define(GROUP_MAX_GROUPS, Type.INT, 100_000, Range.atLeast(1), Importance.LOW,
-            "The most groups with members the coordinator holds (GROUP_MAX_SIZE_REACHED for a new one beyond it).")
+            "The most groups the coordinator holds (GROUP_MAX_SIZE_REACHED for a new one beyond it). A group with"
+                + " neither members nor committed offsets is forgotten at the next offsets cleanup, as in Kafka.")
         .define(GROUP_MAX_TOTAL_METADATA_BYTES, Type.LONG, 128L * 1024 * 1024, Range.atLeast(1024 * 1024),
             Importance.MEDIUM, "The heap that the members of all groups may hold together: protocol metadata,"
                 + " assignments, subscriptions and ids, plus an estimate of the objects around them. A join beyond it"

@@ -26,6 +26,8 @@ import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
 import org.apache.kafka.common.message.DeleteGroupsRequestData;
 import org.apache.kafka.common.message.JoinGroupResponseData;
 import org.apache.kafka.common.message.LeaveGroupRequestData.MemberIdentity;
+import org.apache.kafka.common.message.ListGroupsRequestData;
+import org.apache.kafka.common.message.ListGroupsResponseData.ListedGroup;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.ConsumerGroupHeartbeatRequest;
 import org.apache.kafka.common.requests.ConsumerGroupHeartbeatResponse;
@@ -34,6 +36,8 @@ import org.apache.kafka.common.requests.DeleteGroupsResponse;
 import org.apache.kafka.common.requests.JoinGroupResponse;
 import org.apache.kafka.common.requests.LeaveGroupRequest;
 import org.apache.kafka.common.requests.LeaveGroupResponse;
+import org.apache.kafka.common.requests.ListGroupsRequest;
+import org.apache.kafka.common.requests.ListGroupsResponse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -174,27 +178,49 @@ class GroupMemoryTest {
              RawKafkaClient client = new RawKafkaClient(broker.port())) {
             // A group's id is part of what it holds: 32,000 characters take about 64 kB.
             String longId = "g".repeat(32_000);
-            List<String> created = new ArrayList<>();
-            for (int i = 0; ; i++) {
-                String groupId = i + longId;
-                JoinGroupResponseData response = join(client, groupId, new byte[1], THIRTY_MINUTES_MS,
-                    JOIN_WITH_MEMBER_ID_ROUND);
-                if (response.errorCode() == Errors.GROUP_MAX_SIZE_REACHED.code()) {
-                    break;
-                }
-                assertThat(Errors.forCode(response.errorCode())).isEqualTo(Errors.MEMBER_ID_REQUIRED);
-                LeaveGroupResponse left = (LeaveGroupResponse) client.send(new LeaveGroupRequest.Builder(groupId,
-                    List.of(new MemberIdentity().setMemberId(response.memberId()))).build((short) 3));
-                assertThat(left.error()).isEqualTo(Errors.NONE);
-                created.add(groupId);
-                assertThat(created).as("groups before the budget refused one").hasSizeLessThan(100);
-            }
+            List<String> created = fillWithEmptyGroups(client, longId);
             assertThat(created).isNotEmpty();
             DeleteGroupsResponse deleted = (DeleteGroupsResponse) client.send(new DeleteGroupsRequest.Builder(
                 new DeleteGroupsRequestData().setGroupsNames(created)).build((short) 2));
             assertThat(deleted.errorCounts()).containsOnlyKeys(Errors.NONE);
             assertThat(join(client, "after-delete" + longId, new byte[1], THIRTY_MINUTES_MS, JOIN_WITH_MEMBER_ID_ROUND)
                 .errorCode()).isEqualTo(Errors.MEMBER_ID_REQUIRED.code());
+        }
+    }
+
+    /** Creates groups with 32,000-character ids and no members until the budget refuses one; returns their ids. */
+    private static List<String> fillWithEmptyGroups(RawKafkaClient client, String longId) throws Exception {
+        List<String> created = new ArrayList<>();
+        for (int i = 0; ; i++) {
+            String groupId = i + longId;
+            JoinGroupResponseData response = join(client, groupId, new byte[1], THIRTY_MINUTES_MS,
+                JOIN_WITH_MEMBER_ID_ROUND);
+            if (response.errorCode() == Errors.GROUP_MAX_SIZE_REACHED.code()) {
+                return created;
+            }
+            assertThat(Errors.forCode(response.errorCode())).isEqualTo(Errors.MEMBER_ID_REQUIRED);
+            LeaveGroupResponse left = (LeaveGroupResponse) client.send(new LeaveGroupRequest.Builder(groupId,
+                List.of(new MemberIdentity().setMemberId(response.memberId()))).build((short) 3));
+            assertThat(left.error()).isEqualTo(Errors.NONE);
+            created.add(groupId);
+            assertThat(created).as("groups before the budget refused one").hasSizeLessThan(100);
+        }
+    }
+
+    @Test
+    void emptyGroupsWithoutOffsetsAreForgottenAtTheOffsetsCleanup() throws Exception {
+        // With one minute of offsets retention the cleanup runs every six seconds.
+        try (TestBroker broker = new TestBroker(dataDir, Map.of("group.max.total.metadata.bytes", "1048576",
+            "offsets.retention.minutes", "1"));
+             RawKafkaClient client = new RawKafkaClient(broker.port())) {
+            String longId = "f".repeat(32_000);
+            List<String> created = fillWithEmptyGroups(client, longId);
+            assertThat(created).isNotEmpty();
+            await().atMost(Duration.ofSeconds(30)).until(() -> join(client, "after-cleanup" + longId, new byte[1],
+                THIRTY_MINUTES_MS, JOIN_WITH_MEMBER_ID_ROUND).errorCode() == Errors.MEMBER_ID_REQUIRED.code());
+            ListGroupsResponse listed = (ListGroupsResponse) client.send(new ListGroupsRequest.Builder(
+                new ListGroupsRequestData()).build((short) 4));
+            assertThat(listed.data().groups()).extracting(ListedGroup::groupId).doesNotContainAnyElementsOf(created);
         }
     }
 
