@@ -212,6 +212,48 @@ class ProtocolTest {
         assertThat(errorsByPartition(after)).as("the same connection, afterwards").containsEntry(0, Errors.NONE);
     }
 
+    private static ProduceRequestData.TopicProduceData rawTopic(int partition, MemoryRecords... batches) {
+        ProduceRequestData.TopicProduceData topic = new ProduceRequestData.TopicProduceData().setName("raw");
+        for (MemoryRecords batch : batches) {
+            topic.partitionData().add(new ProduceRequestData.PartitionProduceData().setIndex(partition).setRecords(batch));
+        }
+        return topic;
+    }
+
+    private static ProduceResponse produceEntries(ProduceRequestData.TopicProduceData... entries) throws Exception {
+        ProduceRequestData.TopicProduceDataCollection topics = new ProduceRequestData.TopicProduceDataCollection();
+        for (ProduceRequestData.TopicProduceData entry : entries) {
+            topics.add(entry);
+        }
+        return (ProduceResponse) client.send(new ProduceRequest(new ProduceRequestData().setAcks((short) -1)
+            .setTimeoutMs(10_000).setTopicData(topics), (short) 12));
+    }
+
+    private static long baseOffsetOfOneMoreRecord(int partition) throws Exception {
+        ProduceResponse response = produceEntries(rawTopic(partition, batch(1, 1)));
+        return response.data().responses().iterator().next().partitionResponses().get(0).baseOffset();
+    }
+
+    @Test
+    void aPartitionNamedTwiceIsAppendedAndAnsweredOnceWithItsLastBatchAsKafkaDoes() throws Exception {
+        // Kafka keys a request's batches by partition (KafkaApis.handleProduceRequest), so the last batch named
+        // for a partition is the one appended and answered; a Kafka 4.3.1 broker answers so.
+        for (boolean inTwoTopicEntries : new boolean[] {false, true}) {
+            long start = baseOffsetOfOneMoreRecord(0) + 1;
+            ProduceResponse response = inTwoTopicEntries
+                ? produceEntries(rawTopic(0, batch(1, 1)), rawTopic(0, batch(3, 1)))
+                : produceEntries(rawTopic(0, batch(1, 1), batch(3, 1)));
+            assertThat(response.data().responses()).as("one answer per topic").hasSize(1);
+            List<ProduceResponseData.PartitionProduceResponse> answers =
+                response.data().responses().iterator().next().partitionResponses();
+            assertThat(answers).as("one answer per partition").hasSize(1);
+            assertThat(answers.get(0).errorCode()).isZero();
+            assertThat(answers.get(0).baseOffset()).isEqualTo(start);
+            assertThat(baseOffsetOfOneMoreRecord(0)).as("only the last batch, of three records, was appended")
+                .isEqualTo(start + 3);
+        }
+    }
+
     @Test
     void badAcksGetInvalidRequiredAcks() throws Exception {
         ProduceResponse response = (ProduceResponse) client.send(produce((short) 2, Map.of(0, batch(1, 1))));
