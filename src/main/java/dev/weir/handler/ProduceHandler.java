@@ -141,6 +141,11 @@ public final class ProduceHandler implements Handler<ProduceRequest> {
     }
 
     private static ValidatedBatch validate(Topic topic, PartitionProduceData partition, long nowMs) {
+        if (topic.isInternal()) {
+            // As Kafka's ReplicaManager answers a client's append to one of its internal topics.
+            throw new InvalidBatchException(Errors.INVALID_TOPIC_EXCEPTION, "Cannot append to internal topic "
+                + topic.name() + ".");
+        }
         if (!(partition.records() instanceof MemoryRecords records)) {
             throw new InvalidBatchException(Errors.INVALID_RECORD, "The partition's records are missing.");
         }
