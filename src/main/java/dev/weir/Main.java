@@ -3,6 +3,7 @@ package dev.weir;
 import dev.weir.config.BrokerConfig;
 import dev.weir.config.ConfigLoader;
 import dev.weir.config.InvalidConfigException;
+import dev.weir.runtime.FatalErrors;
 import dev.weir.server.Broker;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -32,6 +33,7 @@ public final class Main {
         @Override
         public Integer call() throws Exception {
             long startNanos = System.nanoTime();
+            FatalErrors.haltOnUncaughtFatalErrors();
             BrokerConfig config;
             try {
                 config = ConfigLoader.load(configFile, System.getenv());

@@ -51,6 +51,14 @@ class ArchitectureTest {
     }
 
     @Test
+    void fatalErrorHandlingDependsOnNoOtherPartOfWeir() {
+        noClasses().that().resideInAPackage("dev.weir.runtime..")
+            .should().dependOnClassesThat().resideOutsideOfPackages("dev.weir.runtime..", "java..", "org.slf4j..")
+            .because("every layer may stop the process on a fatal error, so that code must need none of them")
+            .check(classes);
+    }
+
+    @Test
     void theStorageInterfacesDoNotKnowEachOther() {
         noClasses().that().resideInAPackage("dev.weir.storage..")
             .should().dependOnClassesThat().resideInAnyPackage("dev.weir.metadata..", "dev.weir.log..")

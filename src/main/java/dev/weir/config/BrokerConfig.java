@@ -58,6 +58,7 @@ public final class BrokerConfig {
     public static final String GROUP_MAX_SIZE = "group.max.size";
     public static final String GROUP_MAX_MEMBER_METADATA_BYTES = "group.max.member.metadata.bytes";
     public static final String GROUP_MAX_GROUPS = "group.max.groups";
+    public static final String GROUP_MAX_TOTAL_METADATA_BYTES = "group.max.total.metadata.bytes";
     public static final String GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS = "group.consumer.heartbeat.interval.ms";
     public static final String GROUP_CONSUMER_SESSION_TIMEOUT_MS = "group.consumer.session.timeout.ms";
     public static final String OFFSET_METADATA_MAX_BYTES = "offset.metadata.max.bytes";
@@ -178,7 +179,14 @@ public final class BrokerConfig {
         .define(GROUP_MAX_MEMBER_METADATA_BYTES, Type.INT, 1024 * 1024, Range.atLeast(1024), Importance.LOW,
             "The most protocol metadata one classic member may send in JoinGroup (INVALID_REQUEST beyond it).")
         .define(GROUP_MAX_GROUPS, Type.INT, 100_000, Range.atLeast(1), Importance.LOW,
-            "The most groups with members the coordinator holds (GROUP_MAX_SIZE_REACHED for a new one beyond it).")
+            "The most groups the coordinator holds (GROUP_MAX_SIZE_REACHED for a new one beyond it). A group with"
+                + " neither members nor committed offsets is forgotten at the next offsets cleanup, as in Kafka.")
+        .define(GROUP_MAX_TOTAL_METADATA_BYTES, Type.LONG, 128L * 1024 * 1024, Range.atLeast(1024 * 1024),
+            Importance.MEDIUM, "The heap that the members of all groups may hold together: protocol metadata,"
+                + " assignments, subscriptions and ids, plus an estimate of the objects around them. A join beyond it"
+                + " gets GROUP_MAX_SIZE_REACHED; a member above 64 KiB may not take the last eighth of it, which"
+                + " stays for ordinary members. Members that leave or expire, and groups that are deleted, give"
+                + " their share back.")
         .define(GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS, Type.INT, 5000, Range.atLeast(1), Importance.MEDIUM,
             "The heartbeat interval of consumer-protocol (KIP-848) group members.")
         .define(GROUP_CONSUMER_SESSION_TIMEOUT_MS, Type.INT, 45_000, Range.atLeast(1), Importance.MEDIUM,

@@ -46,6 +46,8 @@ final class ClassicGroup {
     final Map<String, ScheduledFuture<?>> pendingExpiry = new HashMap<>();
     final Map<String, String> staticMembers = new HashMap<>();
     ScheduledFuture<?> rebalanceDeadline;
+    /** What the group, its members and its pending members hold of the coordinator's budget. */
+    final GroupMemory.Held held = new GroupMemory.Held();
 
     ClassicGroup(String groupId, long nowMs) {
         this.groupId = groupId;
@@ -57,6 +59,10 @@ final class ClassicGroup {
             emptySinceMs = nowMs;
         }
         state = next;
+    }
+
+    static long pendingMemberBytes(String memberId) {
+        return GroupMemory.PENDING_MEMBER_BYTES + GroupMemory.bytesOf(memberId);
     }
 
     int size() {

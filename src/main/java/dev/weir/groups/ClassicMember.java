@@ -16,6 +16,9 @@ final class ClassicMember {
     record Protocol(String name, byte[] metadata) {
     }
 
+    /** A protocol record and its list slot. */
+    private static final long PROTOCOL_BYTES = 32;
+
     final String memberId;
     final String groupInstanceId;
     final String clientId;
@@ -27,6 +30,8 @@ final class ClassicMember {
     CompletableFuture<JoinGroupResponseData> joinFuture;
     CompletableFuture<SyncGroupResponseData> syncFuture;
     ScheduledFuture<?> sessionExpiry;
+    /** What this member holds of the coordinator's budget: its {@link #estimatedBytes} when last charged. */
+    long heldBytes;
 
     ClassicMember(String memberId, String groupInstanceId, String clientId, String clientHost, int rebalanceTimeoutMs,
                   int sessionTimeoutMs, List<Protocol> protocols) {
@@ -37,6 +42,21 @@ final class ClassicMember {
         this.rebalanceTimeoutMs = rebalanceTimeoutMs;
         this.sessionTimeoutMs = sessionTimeoutMs;
         this.protocols = protocols;
+    }
+
+    /** The heap this member holds: its ids, protocols and assignment, and the objects around them. */
+    long estimatedBytes() {
+        return estimatedBytes(protocols, assignment);
+    }
+
+    /** The heap this member would hold with other protocols or another assignment. */
+    long estimatedBytes(List<Protocol> withProtocols, byte[] withAssignment) {
+        long bytes = GroupMemory.MEMBER_BYTES + GroupMemory.bytesOf(memberId) + GroupMemory.bytesOf(groupInstanceId)
+            + GroupMemory.bytesOf(clientId) + GroupMemory.bytesOf(clientHost) + GroupMemory.bytesOf(withAssignment);
+        for (Protocol protocol : withProtocols) {
+            bytes += PROTOCOL_BYTES + GroupMemory.bytesOf(protocol.name()) + GroupMemory.bytesOf(protocol.metadata());
+        }
+        return bytes;
     }
 
     boolean isAwaitingJoin() {

@@ -17,6 +17,8 @@ import org.apache.kafka.common.protocol.Errors;
  * Called only on the coordinator thread, through {@link GroupCoordinator}.
  */
 final class ClassicSyncAndHeartbeat {
+    private static final byte[] NO_ASSIGNMENT = new byte[0];
+
     private final GroupCoordinator coordinator;
 
     ClassicSyncAndHeartbeat(GroupCoordinator coordinator) {
@@ -69,8 +71,18 @@ final class ClassicSyncAndHeartbeat {
         for (SyncGroupRequestAssignment assignment : assignments) {
             byMember.put(assignment.memberId(), assignment.assignment());
         }
+        long growth = 0;
         for (ClassicMember each : group.members.values()) {
-            each.assignment = byMember.getOrDefault(each.memberId, new byte[0]);
+            growth += each.estimatedBytes(each.protocols, byMember.getOrDefault(each.memberId, NO_ASSIGNMENT))
+                - each.heldBytes;
+        }
+        if (!coordinator.memory.tryCharge(group.held, growth)) {
+            refuseAssignment(group);
+            return;
+        }
+        for (ClassicMember each : group.members.values()) {
+            each.assignment = byMember.getOrDefault(each.memberId, NO_ASSIGNMENT);
+            each.heldBytes = each.estimatedBytes();
         }
         group.transition(State.STABLE, coordinator.clock.millis());
         for (ClassicMember each : group.members.values()) {
@@ -80,6 +92,21 @@ final class ClassicSyncAndHeartbeat {
                 waiting.complete(syncResponse(group, each));
             }
         }
+    }
+
+    /**
+     * An assignment that does not fit in the budget fails every waiting SyncGroup and starts the
+     * rebalance again, as Kafka does when it cannot store an assignment.
+     */
+    private void refuseAssignment(ClassicGroup group) {
+        for (ClassicMember each : group.members.values()) {
+            if (each.syncFuture != null) {
+                CompletableFuture<SyncGroupResponseData> waiting = each.syncFuture;
+                each.syncFuture = null;
+                waiting.complete(new SyncGroupResponseData().setErrorCode(Errors.GROUP_MAX_SIZE_REACHED.code()));
+            }
+        }
+        coordinator.prepareRebalance(group, "the leader's assignment does not fit in group.max.total.metadata.bytes");
     }
 
     private static SyncGroupResponseData syncResponse(ClassicGroup group, ClassicMember member) {

@@ -15,7 +15,6 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData.DescribedGroup;
@@ -83,7 +82,7 @@ public final class ConsumerGroupCoordinator {
     private ConsumerGroupHeartbeatResponseData doHeartbeat(ConsumerGroupHeartbeatRequestData request, String clientId,
                                                            String clientHost) {
         try {
-            validate(request);
+            ConsumerHeartbeatChecks.validate(request);
             if (request.memberEpoch() == LEAVE_EPOCH || request.memberEpoch() == STATIC_LEAVE_EPOCH) {
                 return leave(request);
             }
@@ -94,62 +93,19 @@ public final class ConsumerGroupCoordinator {
         }
     }
 
-    /** The checks Kafka makes before a heartbeat reaches the group (GroupCoordinatorService). */
-    private static void validate(ConsumerGroupHeartbeatRequestData request) {
-        int epoch = request.memberEpoch();
-        if ((epoch > 0 || epoch == LEAVE_EPOCH) && request.memberId().isBlank()) {
-            throw Errors.INVALID_REQUEST.exception("MemberId can't be empty.");
-        }
-        if (request.groupId() == null || request.groupId().isBlank()) {
-            throw Errors.INVALID_REQUEST.exception("GroupId can't be empty.");
-        }
-        if (request.instanceId() != null && request.instanceId().isBlank()) {
-            throw Errors.INVALID_REQUEST.exception("InstanceId can't be empty.");
-        }
-        if (request.rackId() != null && request.rackId().isBlank()) {
-            throw Errors.INVALID_REQUEST.exception("RackId can't be empty.");
-        }
-        if (epoch == 0) {
-            if (request.rebalanceTimeoutMs() == -1) {
-                throw Errors.INVALID_REQUEST.exception("RebalanceTimeoutMs must be provided in first request.");
-            }
-            if (request.topicPartitions() == null || !request.topicPartitions().isEmpty()) {
-                throw Errors.INVALID_REQUEST.exception("TopicPartitions must be empty when (re-)joining.");
-            }
-            if (request.subscribedTopicNames() == null && request.subscribedTopicRegex() == null) {
-                throw Errors.INVALID_REQUEST.exception(
-                    "Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.");
-            }
-        } else if (epoch == STATIC_LEAVE_EPOCH && request.instanceId() == null) {
-            throw Errors.INVALID_REQUEST.exception("InstanceId can't be null.");
-        } else if (epoch < STATIC_LEAVE_EPOCH) {
-            throw Errors.INVALID_REQUEST.exception("MemberEpoch is invalid.");
-        }
-        if (request.serverAssignor() != null && ServerAssignor.named(request.serverAssignor()) == null) {
-            throw Errors.UNSUPPORTED_ASSIGNOR.exception("ServerAssignor " + request.serverAssignor()
-                + " is not supported. Supported assignors: " + String.join(", ", ServerAssignor.names()) + ".");
-        }
-        String regex = request.subscribedTopicRegex();
-        if (regex != null && !regex.isEmpty()) {
-            try {
-                Pattern.compile(regex);
-            } catch (PatternSyntaxException e) {
-                throw Errors.INVALID_REGULAR_EXPRESSION.exception("SubscribedTopicRegex `" + regex
-                    + "` is not a valid regular expression: " + e.getDescription() + ".");
-            }
-        }
-    }
-
     private ConsumerGroupHeartbeatResponseData heartbeatMember(ConsumerGroupHeartbeatRequestData request,
                                                                String clientId, String clientHost) {
         ConsumerGroupState group = groupFor(request.groupId(), request.memberEpoch() == 0);
         String memberId = request.memberId().isEmpty() ? Uuid.randomUuid().toString() : request.memberId();
         Resolution resolution = resolveMember(group, request, memberId);
+        long memberBytes = charge(group, resolution, request, clientId, clientHost);
         // Every check is done: from here on the heartbeat changes the group and cannot fail.
         register(group);
         ConsumerGroupMember member = resolution.member();
+        member.heldBytes = memberBytes;
         if (resolution.replaced() != null) {
             LOG.info("Static member {} of group {} rejoins as {}", member.instanceId, group.groupId, member.memberId);
+            resolution.replaced().heldBytes = 0;
             group.replaceMember(resolution.replaced(), member);
         } else if (resolution.created()) {
             LOG.info("Member {} joins consumer group {}", member.memberId, group.groupId);
@@ -201,14 +157,32 @@ public final class ConsumerGroupCoordinator {
             && classic.members.isEmpty() && classic.pendingMembers.isEmpty();
     }
 
+    /**
+     * Charges what the member holds once the heartbeat is applied, and a new group's own share, to the
+     * coordinator's budget; returns the member's bytes, or refuses the heartbeat when there is no room.
+     */
+    private long charge(ConsumerGroupState group, Resolution resolution, ConsumerGroupHeartbeatRequestData request,
+                        String clientId, String clientHost) {
+        ConsumerGroupMember member = resolution.member();
+        long bytes = member.estimatedBytesAfter(request, clientId, clientHost);
+        long before = resolution.replaced() != null ? resolution.replaced().heldBytes : member.heldBytes;
+        boolean newGroup = groups.consumerGroups().get(group.groupId) != group;
+        long charge = bytes - before + (newGroup ? GroupMemory.groupBytes(group.groupId) : 0);
+        if (!groups.memory.tryCharge(group.held, charge)) {
+            throw Errors.GROUP_MAX_SIZE_REACHED.exception("The members of all groups hold what"
+                + " group.max.total.metadata.bytes allows; this member cannot join or grow until others leave.");
+        }
+        return bytes;
+    }
+
     /** Puts a new group in the map, replacing an empty classic group of the same id, as Kafka converts it. */
     private void register(ConsumerGroupState group) {
         if (groups.consumerGroups().get(group.groupId) == group) {
             return;
         }
-        ClassicGroup classic = groups.groups.remove(group.groupId);
+        ClassicGroup classic = groups.groups.get(group.groupId);
         if (classic != null) {
-            classic.state = ClassicGroup.State.DEAD;
+            groups.removeClassicGroup(classic);
             LOG.info("Empty classic group {} becomes a consumer group", group.groupId);
         }
         groups.consumerGroups().put(group.groupId, group);
@@ -384,8 +358,25 @@ public final class ConsumerGroupCoordinator {
         subscribed.sort(Comparator.comparing(ServerAssignor.Topic::name));
         group.targetAssignment = assignor.assign(members, subscribed);
         group.assignmentEpoch = group.groupEpoch;
+        chargePartitions(group);
         LOG.info("Group {} computed its target assignment for epoch {} with the {} assignor ({} members)",
             group.groupId, group.assignmentEpoch, assignor.name(), members.size());
+    }
+
+    /**
+     * Charges the partition state that follows the new target (target, assigned partitions and owners):
+     * it cannot be refused without failing members already in, so it may take the budget past its limit.
+     */
+    private void chargePartitions(ConsumerGroupState group) {
+        long partitions = 0;
+        for (Map<Uuid, Set<Integer>> target : group.targetAssignment.values()) {
+            for (Set<Integer> topicPartitions : target.values()) {
+                partitions += topicPartitions.size();
+            }
+        }
+        long bytes = partitions * GroupMemory.PARTITION_BYTES;
+        groups.memory.charge(group.held, bytes - group.partitionBytes);
+        group.partitionBytes = bytes;
     }
 
     private void reconcile(ConsumerGroupState group, ConsumerGroupMember member,
@@ -445,6 +436,8 @@ public final class ConsumerGroupCoordinator {
     private void fence(ConsumerGroupState group, ConsumerGroupMember member, String reason) {
         LOG.info("Member {} is removed from consumer group {}: {}", member.memberId, group.groupId, reason);
         group.removeMember(member);
+        groups.memory.release(group.held, member.heldBytes);
+        member.heldBytes = 0;
         group.subscriptions = resolveSubscriptions(group);
         group.groupEpoch++;
     }

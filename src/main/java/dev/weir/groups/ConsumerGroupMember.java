@@ -40,6 +40,8 @@ final class ConsumerGroupMember {
     /** Epoch of a member that left; of a static member that will be back. */
     static final int LEAVE_EPOCH = -1;
     static final int STATIC_LEAVE_EPOCH = -2;
+    /** A subscribed name's set entry, and its share of the group's count of subscribers per name. */
+    private static final long TOPIC_NAME_BYTES = 64;
 
     enum State {
         /** Owns exactly its target (or waits for nothing). */
@@ -68,6 +70,8 @@ final class ConsumerGroupMember {
     Map<Uuid, Set<Integer>> pendingRevocation = Map.of();
     ScheduledFuture<?> sessionTimer;
     ScheduledFuture<?> rebalanceTimer;
+    /** What this member holds of the coordinator's budget, as charged for its last heartbeat. */
+    long heldBytes;
 
     ConsumerGroupMember(String memberId, String instanceId) {
         this.memberId = memberId;
@@ -88,6 +92,29 @@ final class ConsumerGroupMember {
         copy.assigned = assigned;
         copy.pendingRevocation = pendingRevocation;
         return copy;
+    }
+
+    /**
+     * The heap this member holds once the heartbeat's fields are applied as {@code update} applies them
+     * (absent fields keep their values): its ids and subscription, and the objects around them.
+     */
+    long estimatedBytesAfter(ConsumerGroupHeartbeatRequestData request, String newClientId, String newClientHost) {
+        String client = newClientId == null ? "" : newClientId;
+        String host = newClientHost == null ? "" : newClientHost;
+        if (heldBytes > 0 && request.subscribedTopicNames() == null && request.subscribedTopicRegex() == null
+            && request.rackId() == null && client.equals(clientId) && host.equals(clientHost)) {
+            return heldBytes;
+        }
+        long bytes = GroupMemory.MEMBER_BYTES + GroupMemory.bytesOf(memberId) + GroupMemory.bytesOf(instanceId)
+            + GroupMemory.bytesOf(request.rackId() != null ? request.rackId() : rackId)
+            + GroupMemory.bytesOf(client) + GroupMemory.bytesOf(host)
+            + GroupMemory.bytesOf(request.subscribedTopicRegex() != null ? request.subscribedTopicRegex()
+                : subscribedTopicRegex);
+        for (String name : request.subscribedTopicNames() != null ? request.subscribedTopicNames()
+            : subscribedTopicNames) {
+            bytes += TOPIC_NAME_BYTES + GroupMemory.bytesOf(name);
+        }
+        return bytes;
     }
 
     boolean isReconciledTo(int targetEpoch) {

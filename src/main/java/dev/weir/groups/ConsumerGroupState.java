@@ -57,6 +57,10 @@ final class ConsumerGroupState {
     private final Map<String, Integer> regexCounts = new HashMap<>();
     /** The member owning each partition: assigned to it or pending its revocation. */
     private final Map<Uuid, Map<Integer, String>> owners = new HashMap<>();
+    /** What the group and its members hold of the coordinator's budget. */
+    final GroupMemory.Held held = new GroupMemory.Held();
+    /** The part of {@link #held} charged for the partitions of the target assignment, when it was computed. */
+    long partitionBytes;
 
     ConsumerGroupState(String groupId) {
         this.groupId = groupId;

@@ -129,10 +129,11 @@ public final class GroupAdministration {
             return Errors.KAFKA_STORAGE_ERROR;
         }
         if (group != null) {
-            group.state = State.DEAD;
-            groups.groups.remove(groupId);
+            groups.removeClassicGroup(group);
         }
-        groups.consumerGroups().remove(groupId);
+        if (consumerGroup != null) {
+            groups.removeConsumerGroup(consumerGroup);
+        }
         return Errors.NONE;
     }
 }

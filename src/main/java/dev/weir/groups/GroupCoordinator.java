@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -14,7 +13,6 @@ import java.util.function.Supplier;
 import org.apache.kafka.common.message.HeartbeatRequestData;
 import org.apache.kafka.common.message.HeartbeatResponseData;
 import org.apache.kafka.common.message.JoinGroupRequestData;
-import org.apache.kafka.common.message.JoinGroupRequestData.JoinGroupRequestProtocol;
 import org.apache.kafka.common.message.JoinGroupResponseData;
 import org.apache.kafka.common.message.JoinGroupResponseData.JoinGroupResponseMember;
 import org.apache.kafka.common.message.LeaveGroupRequestData.MemberIdentity;
@@ -38,6 +36,9 @@ public final class GroupCoordinator {
     final Clock clock;
     final GroupSettings settings;
     final Map<String, ClassicGroup> groups = new HashMap<>();
+    /** The budget of what members of all groups, of both protocols, may hold. */
+    final GroupMemory memory;
+    private final ClassicJoin joins = new ClassicJoin(this);
     private final ClassicSyncAndHeartbeat syncAndHeartbeat = new ClassicSyncAndHeartbeat(this);
     /** Groups of the consumer protocol (KIP-848); a group id is in at most one of the two maps. */
     private final Map<String, ConsumerGroupState> consumerGroups = new HashMap<>();
@@ -46,6 +47,7 @@ public final class GroupCoordinator {
         this.executor = executor;
         this.clock = clock;
         this.settings = settings;
+        this.memory = new GroupMemory(settings.maxTotalMetadataBytes(), clock);
     }
 
     Map<String, ConsumerGroupState> consumerGroups() {
@@ -57,196 +59,14 @@ public final class GroupCoordinator {
         return CompletableFuture.supplyAsync(work, executor).thenCompose(future -> future);
     }
 
-    private static JoinGroupResponseData joinError(String memberId, Errors error) {
+    static JoinGroupResponseData joinError(String memberId, Errors error) {
         return new JoinGroupResponseData().setMemberId(memberId).setErrorCode(error.code()).setGenerationId(-1)
             .setProtocolName(null).setLeader("");
     }
 
     public CompletableFuture<JoinGroupResponseData> join(JoinGroupRequestData request, String clientId,
                                                          String clientHost, short version) {
-        return onCoordinator(() -> doJoin(request, clientId, clientHost, version));
-    }
-
-    private CompletableFuture<JoinGroupResponseData> doJoin(JoinGroupRequestData request, String clientId,
-                                                            String clientHost, short version) {
-        String memberId = request.memberId();
-        Errors invalid = validateJoin(request);
-        if (invalid != Errors.NONE) {
-            return CompletableFuture.completedFuture(joinError(memberId, invalid));
-        }
-        ConsumerGroupState consumerGroup = consumerGroups.get(request.groupId());
-        if (consumerGroup != null && !consumerGroup.isEmpty()) {
-            return CompletableFuture.completedFuture(joinError(memberId, Errors.INCONSISTENT_GROUP_PROTOCOL));
-        }
-        consumerGroups.remove(request.groupId());
-        ClassicGroup group = groups.get(request.groupId());
-        if (group == null) {
-            if (!memberId.isEmpty()) {
-                return CompletableFuture.completedFuture(joinError(memberId, Errors.UNKNOWN_MEMBER_ID));
-            }
-            if (groups.size() + consumerGroups.size() >= settings.maxGroups()) {
-                return CompletableFuture.completedFuture(joinError(memberId, Errors.GROUP_MAX_SIZE_REACHED));
-            }
-            group = new ClassicGroup(request.groupId(), clock.millis());
-            groups.put(group.groupId, group);
-        }
-        List<ClassicMember.Protocol> protocols = new ArrayList<>();
-        for (JoinGroupRequestProtocol protocol : request.protocols()) {
-            protocols.add(new ClassicMember.Protocol(protocol.name(), protocol.metadata()));
-        }
-        if (!group.supportsProtocols(request.protocolType(), protocols)) {
-            return CompletableFuture.completedFuture(joinError(memberId, Errors.INCONSISTENT_GROUP_PROTOCOL));
-        }
-        if (memberId.isEmpty()) {
-            return joinNewMember(group, request, protocols, clientId, clientHost, version);
-        }
-        return joinKnownMember(group, request, protocols, clientId, clientHost);
-    }
-
-    private Errors validateJoin(JoinGroupRequestData request) {
-        if (request.groupId() == null || request.groupId().isEmpty()) {
-            return Errors.INVALID_GROUP_ID;
-        }
-        if (request.sessionTimeoutMs() < settings.minSessionTimeoutMs()
-            || request.sessionTimeoutMs() > settings.maxSessionTimeoutMs()) {
-            return Errors.INVALID_SESSION_TIMEOUT;
-        }
-        long metadataBytes = 0;
-        for (JoinGroupRequestProtocol protocol : request.protocols()) {
-            metadataBytes += protocol.metadata().length + protocol.name().length();
-        }
-        if (metadataBytes > settings.maxMemberMetadataBytes()) {
-            return Errors.INVALID_REQUEST;
-        }
-        return Errors.NONE;
-    }
-
-    private CompletableFuture<JoinGroupResponseData> joinNewMember(ClassicGroup group, JoinGroupRequestData request,
-                                                                   List<ClassicMember.Protocol> protocols,
-                                                                   String clientId, String clientHost, short version) {
-        if (group.state == State.DEAD) {
-            return CompletableFuture.completedFuture(joinError("", Errors.COORDINATOR_NOT_AVAILABLE));
-        }
-        String instanceId = request.groupInstanceId();
-        String newMemberId = (instanceId != null ? instanceId : clientId) + "-" + UUID.randomUUID();
-        if (instanceId != null && group.staticMembers.containsKey(instanceId)) {
-            return replaceStaticMember(group, request, protocols, newMemberId, clientId, clientHost, version);
-        }
-        if (group.size() >= settings.maxGroupSize()) {
-            return CompletableFuture.completedFuture(joinError("", Errors.GROUP_MAX_SIZE_REACHED));
-        }
-        if (instanceId == null && version >= 4) {
-            // KIP-394: the member learns its id first and joins with it, so a retried join is not a new member.
-            group.pendingMembers.add(newMemberId);
-            group.pendingExpiry.put(newMemberId, executor.schedule(() -> expirePending(group, newMemberId),
-                request.sessionTimeoutMs(), TimeUnit.MILLISECONDS));
-            return CompletableFuture.completedFuture(joinError(newMemberId, Errors.MEMBER_ID_REQUIRED));
-        }
-        ClassicMember member = new ClassicMember(newMemberId, instanceId, clientId, clientHost,
-            rebalanceTimeout(request), request.sessionTimeoutMs(), protocols);
-        return addMemberAndRebalance(group, member, request.protocolType());
-    }
-
-    private static int rebalanceTimeout(JoinGroupRequestData request) {
-        return request.rebalanceTimeoutMs() > 0 ? request.rebalanceTimeoutMs() : request.sessionTimeoutMs();
-    }
-
-    private CompletableFuture<JoinGroupResponseData> addMemberAndRebalance(ClassicGroup group, ClassicMember member,
-                                                                          String protocolType) {
-        CompletableFuture<JoinGroupResponseData> future = new CompletableFuture<>();
-        member.joinFuture = future;
-        group.members.put(member.memberId, member);
-        if (member.groupInstanceId != null) {
-            group.staticMembers.put(member.groupInstanceId, member.memberId);
-        }
-        group.protocolType = protocolType;
-        scheduleSessionExpiry(group, member);
-        if (group.state == State.PREPARING_REBALANCE) {
-            maybeCompleteJoin(group);
-        } else {
-            prepareRebalance(group, "member " + member.memberId + " joined");
-        }
-        return future;
-    }
-
-    private CompletableFuture<JoinGroupResponseData> replaceStaticMember(ClassicGroup group,
-                                                                         JoinGroupRequestData request,
-                                                                         List<ClassicMember.Protocol> protocols,
-                                                                         String newMemberId, String clientId,
-                                                                         String clientHost, short version) {
-        ClassicMember old = group.members.get(group.staticMembers.get(request.groupInstanceId()));
-        group.members.remove(old.memberId);
-        cancel(old);
-        if (old.joinFuture != null) {
-            old.joinFuture.complete(joinError(old.memberId, Errors.FENCED_INSTANCE_ID));
-        }
-        if (old.syncFuture != null) {
-            old.syncFuture.complete(new SyncGroupResponseData().setErrorCode(Errors.FENCED_INSTANCE_ID.code()));
-        }
-        ClassicMember member = new ClassicMember(newMemberId, request.groupInstanceId(), clientId, clientHost,
-            rebalanceTimeout(request), request.sessionTimeoutMs(), protocols);
-        member.assignment = old.assignment;
-        if (old.memberId.equals(group.leaderId)) {
-            group.leaderId = newMemberId;
-        }
-        group.members.put(newMemberId, member);
-        group.staticMembers.put(member.groupInstanceId, newMemberId);
-        if (group.state == State.STABLE && group.selectProtocol().equals(group.protocolName)) {
-            // As in Kafka: a static member that comes back without changing the group's protocol keeps its
-            // assignment and causes no rebalance. A v9+ leader gets the members but is told to skip assigning.
-            scheduleSessionExpiry(group, member);
-            boolean leader = newMemberId.equals(group.leaderId);
-            return CompletableFuture.completedFuture(joinResponse(group, member, leader && version >= 9)
-                .setSkipAssignment(leader && version >= 9));
-        }
-        group.members.remove(newMemberId);
-        return addMemberAndRebalance(group, member, request.protocolType());
-    }
-
-    private CompletableFuture<JoinGroupResponseData> joinKnownMember(ClassicGroup group, JoinGroupRequestData request,
-                                                                     List<ClassicMember.Protocol> protocols,
-                                                                     String clientId, String clientHost) {
-        String memberId = request.memberId();
-        if (group.pendingMembers.remove(memberId)) {
-            cancelPending(group, memberId);
-            ClassicMember member = new ClassicMember(memberId, request.groupInstanceId(), clientId, clientHost,
-                rebalanceTimeout(request), request.sessionTimeoutMs(), protocols);
-            return addMemberAndRebalance(group, member, request.protocolType());
-        }
-        Errors invalid = validateMember(group, memberId, request.groupInstanceId());
-        if (invalid != Errors.NONE) {
-            return CompletableFuture.completedFuture(joinError(memberId, invalid));
-        }
-        ClassicMember member = group.members.get(memberId);
-        boolean sameProtocols = member.sameProtocols(protocols);
-        member.protocols = protocols;
-        member.rebalanceTimeoutMs = rebalanceTimeout(request);
-        member.sessionTimeoutMs = request.sessionTimeoutMs();
-        scheduleSessionExpiry(group, member);
-        switch (group.state) {
-            case PREPARING_REBALANCE -> {
-                CompletableFuture<JoinGroupResponseData> future = new CompletableFuture<>();
-                if (member.joinFuture != null) {
-                    member.joinFuture.complete(joinError(memberId, Errors.REBALANCE_IN_PROGRESS));
-                }
-                member.joinFuture = future;
-                maybeCompleteJoin(group);
-                return future;
-            }
-            case COMPLETING_REBALANCE, STABLE -> {
-                if (sameProtocols && (group.state == State.COMPLETING_REBALANCE || !memberId.equals(group.leaderId))) {
-                    // A retried join with unchanged metadata: answer with the current generation, no rebalance.
-                    return CompletableFuture.completedFuture(joinResponse(group, member, memberId.equals(group.leaderId)));
-                }
-                CompletableFuture<JoinGroupResponseData> future = new CompletableFuture<>();
-                member.joinFuture = future;
-                prepareRebalance(group, "member " + memberId + " rejoined with new metadata");
-                return future;
-            }
-            default -> {
-                return CompletableFuture.completedFuture(joinError(memberId, Errors.UNKNOWN_MEMBER_ID));
-            }
-        }
+        return onCoordinator(() -> joins.join(request, clientId, clientHost, version));
     }
 
     /** UNKNOWN_MEMBER_ID or FENCED_INSTANCE_ID as Kafka checks them, or NONE. */
@@ -263,10 +83,11 @@ public final class GroupCoordinator {
         return group.members.containsKey(memberId) ? Errors.NONE : Errors.UNKNOWN_MEMBER_ID;
     }
 
-    private void prepareRebalance(ClassicGroup group, String reason) {
+    void prepareRebalance(ClassicGroup group, String reason) {
         if (group.state == State.COMPLETING_REBALANCE) {
             for (ClassicMember member : group.members.values()) {
                 member.assignment = new byte[0];
+                releaseShrunk(group, member);
                 if (member.syncFuture != null) {
                     member.syncFuture.complete(new SyncGroupResponseData().setErrorCode(Errors.REBALANCE_IN_PROGRESS.code()));
                     member.syncFuture = null;
@@ -287,7 +108,7 @@ public final class GroupCoordinator {
         maybeCompleteJoin(group);
     }
 
-    private void maybeCompleteJoin(ClassicGroup group) {
+    void maybeCompleteJoin(ClassicGroup group) {
         if (group.state == State.PREPARING_REBALANCE && group.allMembersJoined()
             && clock.millis() >= group.initialDelayUntilMs) {
             completeJoin(group);
@@ -313,8 +134,7 @@ public final class GroupCoordinator {
                 removeMember(group, member);
             }
         }
-        group.pendingMembers.forEach(pending -> cancelPending(group, pending));
-        group.pendingMembers.clear();
+        new ArrayList<>(group.pendingMembers).forEach(pending -> dropPending(group, pending));
         group.generationId++;
         if (group.members.isEmpty()) {
             group.protocolName = null;
@@ -337,7 +157,7 @@ public final class GroupCoordinator {
         }
     }
 
-    private static JoinGroupResponseData joinResponse(ClassicGroup group, ClassicMember member, boolean withMembers) {
+    static JoinGroupResponseData joinResponse(ClassicGroup group, ClassicMember member, boolean withMembers) {
         List<JoinGroupResponseMember> members = new ArrayList<>();
         if (withMembers) {
             for (ClassicMember each : group.members.values()) {
@@ -385,8 +205,8 @@ public final class GroupCoordinator {
             if (error != Errors.NONE) {
                 continue;
             }
-            if (group.pendingMembers.remove(memberId)) {
-                cancelPending(group, memberId);
+            if (group.pendingMembers.contains(memberId)) {
+                dropPending(group, memberId);
             } else {
                 LOG.info("Member {} leaves group {}", memberId, groupId);
                 removeMember(group, group.members.get(memberId));
@@ -428,6 +248,8 @@ public final class GroupCoordinator {
 
     private void removeMember(ClassicGroup group, ClassicMember member) {
         group.members.remove(member.memberId);
+        memory.release(group.held, member.heldBytes);
+        member.heldBytes = 0;
         if (member.groupInstanceId != null) {
             group.staticMembers.remove(member.groupInstanceId, member.memberId);
         }
@@ -465,24 +287,49 @@ public final class GroupCoordinator {
         membershipChanged(group, "member " + member.memberId + " expired");
     }
 
-    private void expirePending(ClassicGroup group, String memberId) {
-        if (group.pendingMembers.remove(memberId)) {
-            group.pendingExpiry.remove(memberId);
+    void expirePending(ClassicGroup group, String memberId) {
+        if (group.pendingMembers.contains(memberId)) {
+            dropPending(group, memberId);
             maybeCompleteJoin(group);
         }
     }
 
-    private static void cancel(ClassicMember member) {
+    static void cancel(ClassicMember member) {
         if (member.sessionExpiry != null) {
             member.sessionExpiry.cancel(false);
             member.sessionExpiry = null;
         }
     }
 
-    private static void cancelPending(ClassicGroup group, String memberId) {
+    /** Forgets a pending member (joined, left, expired or dropped with its group) and what it held. */
+    void dropPending(ClassicGroup group, String memberId) {
+        if (group.pendingMembers.remove(memberId)) {
+            memory.release(group.held, ClassicGroup.pendingMemberBytes(memberId));
+        }
         var expiry = group.pendingExpiry.remove(memberId);
         if (expiry != null) {
             expiry.cancel(false);
         }
+    }
+
+    /** Releases what a member no longer holds once its assignment or protocols shrank. */
+    void releaseShrunk(ClassicGroup group, ClassicMember member) {
+        long bytes = member.estimatedBytes();
+        memory.release(group.held, member.heldBytes - bytes);
+        member.heldBytes = bytes;
+    }
+
+    /** Forgets an empty classic group (deleted, expired, or taken over by the consumer protocol). */
+    void removeClassicGroup(ClassicGroup group) {
+        group.state = State.DEAD;
+        groups.remove(group.groupId, group);
+        new ArrayList<>(group.pendingMembers).forEach(pending -> dropPending(group, pending));
+        memory.releaseAll(group.held);
+    }
+
+    /** Forgets an empty consumer-protocol group (deleted, expired, or taken over by the classic protocol). */
+    void removeConsumerGroup(ConsumerGroupState group) {
+        consumerGroups.remove(group.groupId, group);
+        memory.releaseAll(group.held);
     }
 }

@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * OffsetCommit, OffsetFetch and OffsetDelete, checked against the group's generation as Kafka
- * checks them, and the expiry of an empty group's offsets after {@code offsets.retention.minutes}.
+ * checks them, and the expiry of an empty group's offsets after {@code offsets.retention.minutes};
+ * the same periodic pass forgets empty groups that have no offsets left.
  * Runs on the coordinator thread; commits are durable in the metadata database before they are
  * acknowledged.
  */
@@ -234,6 +235,26 @@ public final class OffsetCoordinator {
             if (!expired.isEmpty()) {
                 LOG.info("Expiring {} committed offsets of group {} (offsets.retention.minutes)", expired.size(), groupId);
                 offsets.delete(groupId, expired);
+            }
+        }
+        forgetEmptyGroups();
+    }
+
+    /**
+     * Forgets the groups that have neither members nor committed offsets, as Kafka's cleanup deletes them,
+     * so that they stop counting against group.max.groups and give back their share of the budget. A
+     * classic group with a member that still has to send its second JoinGroup is not empty.
+     */
+    private void forgetEmptyGroups() {
+        for (ClassicGroup group : new ArrayList<>(groups.groups.values())) {
+            if (group.state == State.EMPTY && group.members.isEmpty() && group.pendingMembers.isEmpty()
+                && !offsets.hasOffsets(group.groupId)) {
+                groups.removeClassicGroup(group);
+            }
+        }
+        for (ConsumerGroupState group : new ArrayList<>(groups.consumerGroups().values())) {
+            if (group.isEmpty() && !offsets.hasOffsets(group.groupId)) {
+                groups.removeConsumerGroup(group);
             }
         }
     }

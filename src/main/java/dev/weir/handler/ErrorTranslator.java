@@ -3,6 +3,7 @@ package dev.weir.handler;
 import dev.weir.log.InvalidBatchException;
 import dev.weir.log.UnknownPartitionException;
 import dev.weir.metadata.MetadataException;
+import dev.weir.runtime.FatalErrors;
 import dev.weir.storage.StorageException;
 import java.util.concurrent.CompletionException;
 import org.apache.kafka.common.errors.ApiException;
@@ -16,7 +17,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The one map from Weir's internal exceptions to the Kafka errors a broker sends. Storage and
  * metadata-database failures become KAFKA_STORAGE_ERROR (logged once here), so a failing disk fails
- * the affected requests and the broker keeps serving the rest.
+ * the affected requests and the broker keeps serving the rest. An error of the JVM itself
+ * ({@link FatalErrors}) is not mapped: it stops the broker.
  */
 public final class ErrorTranslator {
     private static final Logger LOG = LoggerFactory.getLogger(ErrorTranslator.class);
@@ -25,6 +27,8 @@ public final class ErrorTranslator {
     }
 
     public static RuntimeException toApiException(Throwable error) {
+        // An error of the JVM (possibly wrapped by a future's join) has no Kafka error code: the broker stops.
+        FatalErrors.haltIfFatal(error);
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (cause instanceof ApiException api) {
             return api;

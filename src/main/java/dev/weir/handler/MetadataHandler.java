@@ -100,7 +100,8 @@ public final class MetadataHandler implements Handler<MetadataRequest> {
     }
 
     private static MetadataResponseTopic error(String name, Uuid id, Errors error) {
-        return new MetadataResponseTopic().setName(name).setTopicId(id).setErrorCode(error.code());
+        return new MetadataResponseTopic().setName(name).setTopicId(id).setErrorCode(error.code())
+            .setIsInternal(name != null && Topic.isInternal(name));
     }
 
     private MetadataResponseTopic describe(Topic topic) {
@@ -115,7 +116,7 @@ public final class MetadataHandler implements Handler<MetadataRequest> {
                 .setIsrNodes(replicas)
                 .setOfflineReplicas(List.of()));
         }
-        return new MetadataResponseTopic().setName(topic.name()).setTopicId(topic.id()).setIsInternal(false)
+        return new MetadataResponseTopic().setName(topic.name()).setTopicId(topic.id()).setIsInternal(topic.isInternal())
             .setPartitions(partitions);
     }
 }

@@ -9,7 +9,10 @@ import dev.weir.protocol.Handler;
 import dev.weir.protocol.RequestScope;
 import dev.weir.topics.Topic;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.message.ProduceRequestData.PartitionProduceData;
@@ -26,7 +29,8 @@ import org.apache.kafka.common.requests.ProduceResponse;
 /**
  * Produce: validates each partition's batch on the calling thread (so a connection's batches reach
  * the WAL in the order they were sent), appends the valid ones, and answers once every append is
- * committed and durable. A bad batch or unknown partition fails only its own partition. With acks=0
+ * committed and durable. A bad batch or unknown partition fails only its own partition; a partition
+ * named twice is appended and answered once, with its last batch, as Kafka does. With acks=0
  * no response is sent, but the request still completes only once its batches are committed, so that
  * its bytes count against the request memory until then; if any partition failed (when validated or
  * when committed), the connection is closed instead, as Kafka does, since no response can carry the
@@ -56,14 +60,16 @@ public final class ProduceHandler implements Handler<ProduceRequest> {
         long nowMs = broker.clock().millis();
         ProduceResponseData data = new ProduceResponseData();
         List<PendingPartition> pending = new ArrayList<>();
-        for (TopicProduceData topicData : request.data().topicData()) {
+        boolean byId = scope.apiVersion() >= 13;
+        for (TopicBatches topicBatches : lastBatchPerPartition(request, byId)) {
+            TopicProduceData topicData = topicBatches.topic();
             TopicProduceResponse topicResponse = new TopicProduceResponse().setName(topicData.name())
                 .setTopicId(topicData.topicId());
             data.responses().add(topicResponse);
-            Optional<Topic> topic = scope.apiVersion() >= 13 ? broker.topics().byId(topicData.topicId())
+            Optional<Topic> topic = byId ? broker.topics().byId(topicData.topicId())
                 : broker.topics().byName(topicData.name());
-            Errors unknown = scope.apiVersion() >= 13 ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION;
-            for (PartitionProduceData partition : topicData.partitionData()) {
+            Errors unknown = byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION;
+            for (PartitionProduceData partition : topicBatches.partitions().values()) {
                 PartitionProduceResponse response = new PartitionProduceResponse().setIndex(partition.index())
                     .setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1);
                 topicResponse.partitionResponses().add(response);
@@ -99,6 +105,28 @@ public final class ProduceHandler implements Handler<ProduceRequest> {
         });
     }
 
+    /** A topic of the request, named by its first entry, with the batch to append to each of its partitions. */
+    private record TopicBatches(TopicProduceData topic, Map<Integer, PartitionProduceData> partitions) {
+    }
+
+    /**
+     * The request's topics and partitions in the order they first appear, each once: a partition named
+     * more than once (in one topic entry or in two entries of the same topic) keeps only its last batch,
+     * which alone is appended and answered. That is what Kafka does (KafkaApis keys the batches by
+     * partition), so a request that names a partition twice is answered as Kafka answers it.
+     */
+    private static Collection<TopicBatches> lastBatchPerPartition(ProduceRequest request, boolean byId) {
+        Map<Object, TopicBatches> topics = new LinkedHashMap<>();
+        for (TopicProduceData topicData : request.data().topicData()) {
+            Object key = byId ? topicData.topicId() : topicData.name();
+            TopicBatches topic = topics.computeIfAbsent(key, ignored -> new TopicBatches(topicData, new LinkedHashMap<>()));
+            for (PartitionProduceData partition : topicData.partitionData()) {
+                topic.partitions().put(partition.index(), partition);
+            }
+        }
+        return topics.values();
+    }
+
     /** With acks=0 no response can carry an error, so a failed partition closes the connection, as in Kafka. */
     private static void closeIfAnyFailed(ProduceResponseData data) {
         for (TopicProduceResponse topic : data.responses()) {
@@ -113,6 +141,11 @@ public final class ProduceHandler implements Handler<ProduceRequest> {
     }
 
     private static ValidatedBatch validate(Topic topic, PartitionProduceData partition, long nowMs) {
+        if (topic.isInternal()) {
+            // As Kafka's ReplicaManager answers a client's append to one of its internal topics.
+            throw new InvalidBatchException(Errors.INVALID_TOPIC_EXCEPTION, "Cannot append to internal topic "
+                + topic.name() + ".");
+        }
         if (!(partition.records() instanceof MemoryRecords records)) {
             throw new InvalidBatchException(Errors.INVALID_RECORD, "The partition's records are missing.");
         }

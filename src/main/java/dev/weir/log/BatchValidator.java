@@ -9,14 +9,18 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.RecordBatch;
+import org.apache.kafka.common.record.internal.Records;
 import org.apache.kafka.common.utils.BufferSupplier;
 import org.apache.kafka.common.utils.CloseableIterator;
 
 /**
  * Checks a produced partition's records as a Kafka broker does (LogValidator): exactly one batch of
- * magic 2, size within max.message.bytes, a valid CRC32C, offset deltas 0..n-1, producer fields that
- * make sense, timestamps within the topic's bounds, and keys on compacted topics. Stateless; the
- * decompression buffers are per thread.
+ * magic 2, size within max.message.bytes, a valid CRC32C, a known compression codec, offset deltas
+ * 0..n-1, producer fields that make sense, timestamps within the topic's bounds, and keys on compacted
+ * topics. Bytes that kafka-clients cannot read without an unchecked exception (which Kafka's own
+ * broker answers with UNKNOWN_SERVER_ERROR) get the error Kafka gives the same fault where it sees it:
+ * INVALID_RECORD for a batch length past the data, CORRUPT_MESSAGE for an unknown codec.
+ * Stateless; the decompression buffers are per thread.
  */
 public final class BatchValidator {
     private static final ThreadLocal<BufferSupplier> BUFFERS = ThreadLocal.withInitial(BufferSupplier::create);
@@ -26,8 +30,16 @@ public final class BatchValidator {
 
     public static ValidatedBatch validate(MemoryRecords records, TopicLimits limits, long nowMs) {
         ByteBuffer buffer = records.buffer();
-        if (buffer.remaining() < org.apache.kafka.common.record.internal.Records.HEADER_SIZE_UP_TO_MAGIC) {
+        if (buffer.remaining() < Records.HEADER_SIZE_UP_TO_MAGIC) {
             throw new InvalidBatchException(Errors.CORRUPT_MESSAGE, "The produced records are too short to hold a batch.");
+        }
+        // A length that runs past the data leaves no whole batch, which Kafka answers with INVALID_RECORD. Checked
+        // here because kafka-clients adds the length to the position in an int, and a length near 2^31 wraps and
+        // fails with an IllegalArgumentException (Kafka's broker then answers UNKNOWN_SERVER_ERROR).
+        long length = buffer.getInt(buffer.position() + Records.SIZE_OFFSET);
+        if (Records.LOG_OVERHEAD + length > buffer.remaining()) {
+            throw new InvalidBatchException(Errors.INVALID_RECORD, "The batch length of " + length
+                + " bytes runs past the " + buffer.remaining() + " bytes sent.");
         }
         Iterator<MutableRecordBatch> batches = records.batches().iterator();
         MutableRecordBatch batch;
@@ -70,6 +82,7 @@ public final class BatchValidator {
     }
 
     private static void checkHeader(MutableRecordBatch batch) {
+        checkCompression(batch);
         if (batch.baseOffset() != 0) {
             throw new InvalidBatchException(Errors.INVALID_RECORD,
                 "The base offset of a produced batch must be 0, got " + batch.baseOffset() + ".");
@@ -93,6 +106,16 @@ public final class BatchValidator {
         }
         if (!batch.hasProducerId() && batch.producerId() != RecordBatch.NO_PRODUCER_ID) {
             throw new InvalidBatchException(Errors.INVALID_RECORD, "Bad producer id " + batch.producerId() + ".");
+        }
+    }
+
+    /** Codec ids 5 to 7 name no codec; kafka-clients answers them with an IllegalArgumentException. */
+    private static void checkCompression(MutableRecordBatch batch) {
+        try {
+            batch.compressionType();
+        } catch (IllegalArgumentException e) {
+            throw new InvalidBatchException(Errors.CORRUPT_MESSAGE, "The batch's attributes name no known compression"
+                + " codec: " + e.getMessage() + ".");
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.weir.net;
 
+import dev.weir.runtime.FatalErrors;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -134,6 +135,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private void write(ChannelHandlerContext ctx, FrameProcessor.Response answer) {
         ChannelFutureListener failed = written -> {
             if (!written.isSuccess()) {
+                FatalErrors.haltIfFatal(written.cause());
                 closeWithReason(ctx, new ResponseWriteException(written.cause()));
             }
         };
@@ -249,6 +251,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void closeWithReason(ChannelHandlerContext ctx, Throwable reason) {
+        FatalErrors.haltIfFatal(reason);
         if (closing) {
             return;
         }

@@ -1,5 +1,6 @@
 package dev.weir.net;
 
+import dev.weir.runtime.FatalErrors;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -96,6 +97,7 @@ public final class NetworkServer implements AutoCloseable {
                     channel.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                         @Override
                         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                            FatalErrors.haltIfFatal(cause);
                             ctx.close();
                         }
                     });

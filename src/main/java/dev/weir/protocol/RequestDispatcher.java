@@ -2,6 +2,7 @@ package dev.weir.protocol;
 
 import dev.weir.net.CloseConnectionException;
 import dev.weir.net.FrameProcessor;
+import dev.weir.runtime.FatalErrors;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.util.concurrent.CompletableFuture;
@@ -90,6 +91,10 @@ public final class RequestDispatcher implements FrameProcessor {
 
     private Response respond(ApiKeys api, AbstractRequest request, RequestContext context, RequestScope scope,
                              AbstractResponse body, Throwable error) {
+        if (error != null) {
+            // An error of the JVM is not the request's fault and has no Kafka error code: the broker stops.
+            FatalErrors.haltIfFatal(error);
+        }
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (cause instanceof CloseConnectionSignal signal) {
             throw new CloseConnectionException(signal.getMessage());

@@ -23,6 +23,7 @@ import dev.weir.metadata.sqlite.SqliteMetadataStore;
 import dev.weir.net.NetworkServer;
 import dev.weir.protocol.HandlerRegistry;
 import dev.weir.protocol.RequestDispatcher;
+import dev.weir.runtime.FatalCheckingScheduledExecutor;
 import dev.weir.storage.ObjectStore;
 import dev.weir.storage.local.LocalObjectStore;
 import dev.weir.topics.LogCleaner;
@@ -100,7 +101,7 @@ public final class Broker implements AutoCloseable {
         opened.push(metadata);
         store = new LocalObjectStore(dataDir.resolve("objects"));
         opened.push(store);
-        timer = Executors.newSingleThreadScheduledExecutor(daemonThreads("weir-timer"));
+        timer = new FatalCheckingScheduledExecutor(1, daemonThreads("weir-timer"));
         opened.push(timer::shutdownNow);
         io = Executors.newFixedThreadPool(config.getInt(BrokerConfig.NUM_IO_THREADS), daemonThreads("weir-io"));
         opened.push(io::shutdownNow);
@@ -110,7 +111,7 @@ public final class Broker implements AutoCloseable {
             config.getInt(BrokerConfig.TAIL_INDEX_MAX_BATCHES)), timer);
         opened.push(log);
         TopicService topics = new TopicService(metadata, log, config, clock);
-        cleaner = Executors.newSingleThreadScheduledExecutor(daemonThreads("weir-log-cleaner"));
+        cleaner = new FatalCheckingScheduledExecutor(1, daemonThreads("weir-log-cleaner"));
         opened.push(cleaner::shutdownNow);
         Merger merger = new Merger(log, clock, config.getInt(BrokerConfig.LOG_MERGE_ROW_BYTES),
             config.getDouble(BrokerConfig.LOG_CLEANER_IO_MAX_BYTES_PER_SECOND),
@@ -133,7 +134,7 @@ public final class Broker implements AutoCloseable {
         advertised = advertisedListener(config, network.port());
         BrokerContext context = new BrokerContext(config, topics, log, metadata, io, clock, config.nodeId(),
             metadata.clusterId(), advertised, new DirectBufferPool(config.getLong(BrokerConfig.FETCH_BUFFER_POOL_BYTES)));
-        groupThread = Executors.newSingleThreadScheduledExecutor(daemonThreads("weir-groups"));
+        groupThread = new FatalCheckingScheduledExecutor(1, daemonThreads("weir-groups"));
         opened.push(groupThread::shutdownNow);
         GroupCoordinator classic = new GroupCoordinator(groupThread, clock, groupSettings(config));
         TopicServiceLookup topicLookup = new TopicServiceLookup(topics);
@@ -155,7 +156,8 @@ public final class Broker implements AutoCloseable {
             config.getInt(BrokerConfig.OFFSET_METADATA_MAX_BYTES), config.getInt(BrokerConfig.GROUP_MAX_GROUPS),
             config.getInt(BrokerConfig.OFFSETS_RETENTION_MINUTES) * 60_000L,
             config.getInt(BrokerConfig.GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS),
-            config.getInt(BrokerConfig.GROUP_CONSUMER_SESSION_TIMEOUT_MS));
+            config.getInt(BrokerConfig.GROUP_CONSUMER_SESSION_TIMEOUT_MS),
+            config.getLong(BrokerConfig.GROUP_MAX_TOTAL_METADATA_BYTES));
     }
 
     private static Listener advertisedListener(BrokerConfig config, int boundPort) throws UnknownHostException {

@@ -81,7 +81,7 @@ class ConsumerGroupCoordinatorTest {
 
     private void start(int maxGroupSize, int sessionTimeoutMs) {
         groups = new GroupCoordinator(executor, Clock.systemUTC(), new GroupSettings(6000, 1_800_000, 0, maxGroupSize,
-            1 << 20, 4096, 1000, 604_800_000L, 100, sessionTimeoutMs));
+            1 << 20, 4096, 1000, 604_800_000L, 100, sessionTimeoutMs, 128L << 20));
         coordinator = new ConsumerGroupCoordinator(groups, topics);
     }
 

@@ -2,6 +2,10 @@ package dev.weir.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.weir.testing.RawKafkaClient;
 import dev.weir.testing.TestBroker;
 import java.nio.ByteBuffer;
@@ -9,6 +13,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
@@ -23,7 +29,9 @@ import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.DefaultRecordBatch;
 import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.Records;
 import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.apache.kafka.common.requests.ApiVersionsRequest;
 import org.apache.kafka.common.requests.ApiVersionsResponse;
@@ -35,10 +43,13 @@ import org.apache.kafka.common.requests.MetadataRequest;
 import org.apache.kafka.common.requests.MetadataResponse;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.ProduceResponse;
+import org.apache.kafka.common.utils.ByteUtils;
+import org.apache.kafka.common.utils.Crc32C;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** Wire-level behaviour that the Java client never exercises: exact ApiVersions, bad batches, limits. */
 class ProtocolTest {
@@ -124,6 +135,123 @@ class ProtocolTest {
         assertThat(errors).containsEntry(0, Errors.NONE.code())
             .containsEntry(1, Errors.CORRUPT_MESSAGE.code())
             .containsEntry(7, Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+    }
+
+    /** Each partition's error code in the response, by partition, failing on a partition answered twice. */
+    private static Map<Integer, Errors> errorsByPartition(ProduceResponse response) {
+        return response.data().responses().stream().flatMap(topic -> topic.partitionResponses().stream())
+            .collect(Collectors.toMap(ProduceResponseData.PartitionProduceResponse::index,
+                partition -> Errors.forCode(partition.errorCode())));
+    }
+
+    /** What the broker logged at ERROR (loggers under dev.weir) while {@code request} was sent and answered. */
+    private static List<String> errorsLoggedWhile(Callable<?> request) throws Exception {
+        Logger weir = (Logger) LoggerFactory.getLogger("dev.weir");
+        ListAppender<ILoggingEvent> events = new ListAppender<>();
+        events.setContext(weir.getLoggerContext());
+        events.start();
+        weir.addAppender(events);
+        try {
+            request.call();
+        } finally {
+            weir.detachAppender(events);
+        }
+        return events.list.stream().filter(event -> event.getLevel().isGreaterOrEqual(Level.ERROR))
+            .map(ILoggingEvent::getFormattedMessage).toList();
+    }
+
+    /** A copy of a batch's bytes with {@code change} made, and its CRC computed again so that only the change is wrong. */
+    private static MemoryRecords changed(MemoryRecords records, Consumer<ByteBuffer> change) {
+        ByteBuffer bytes = ByteBuffer.allocate(records.sizeInBytes()).put(records.buffer().duplicate()).flip();
+        change.accept(bytes);
+        int attributesOffset = DefaultRecordBatch.CRC_OFFSET + 4;
+        long crc = Crc32C.compute(bytes, attributesOffset, bytes.limit() - attributesOffset);
+        ByteUtils.writeUnsignedInt(bytes, DefaultRecordBatch.CRC_OFFSET, crc);
+        return MemoryRecords.readableRecords(bytes);
+    }
+
+    @Test
+    void aBatchLengthPastTheDataIsInvalidRecordForItsPartitionAlone() throws Exception {
+        // 2^31 - 1 once made kafka-clients' batch iterator fail with an IllegalArgumentException, which failed the
+        // whole request with UNKNOWN_SERVER_ERROR and a stack trace; a smaller excess is what Kafka answers
+        // INVALID_RECORD, and so is this one.
+        for (int length : new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE - 11, 1000}) {
+            MemoryRecords tooLong = changed(batch(1, 10), bytes -> bytes.putInt(Records.SIZE_OFFSET, length));
+            List<String> logged = errorsLoggedWhile(() -> {
+                ProduceResponse response = (ProduceResponse) client.send(produce((short) -1,
+                    Map.of(0, batch(1, 10), 1, tooLong)));
+                assertThat(errorsByPartition(response)).as("batch length %d", length)
+                    .containsExactlyInAnyOrderEntriesOf(Map.of(0, Errors.NONE, 1, Errors.INVALID_RECORD));
+                return response;
+            });
+            assertThat(logged).as("errors logged for batch length %d", length).isEmpty();
+        }
+        ProduceResponse after = (ProduceResponse) client.send(produce((short) -1, Map.of(1, batch(1, 10))));
+        assertThat(errorsByPartition(after)).as("the same connection, afterwards").containsEntry(1, Errors.NONE);
+    }
+
+    @Test
+    void aBatchNamingNoKnownCompressionCodecIsCorruptMessageForItsPartitionAlone() throws Exception {
+        // Codec ids 5 to 7 name nothing; kafka-clients throws an IllegalArgumentException when asked for the codec.
+        for (int codec = 5; codec <= 7; codec++) {
+            int id = codec;
+            MemoryRecords unknownCodec = changed(batch(2, 10), bytes -> {
+                int attributesOffset = DefaultRecordBatch.CRC_OFFSET + 4;
+                bytes.putShort(attributesOffset, (short) ((bytes.getShort(attributesOffset) & ~0x07) | id));
+            });
+            List<String> logged = errorsLoggedWhile(() -> {
+                ProduceResponse response = (ProduceResponse) client.send(produce((short) -1,
+                    Map.of(0, unknownCodec, 1, batch(1, 10))));
+                assertThat(errorsByPartition(response)).as("compression codec %d", id)
+                    .containsExactlyInAnyOrderEntriesOf(Map.of(0, Errors.CORRUPT_MESSAGE, 1, Errors.NONE));
+                return response;
+            });
+            assertThat(logged).as("errors logged for compression codec %d", id).isEmpty();
+        }
+        ProduceResponse after = (ProduceResponse) client.send(produce((short) -1, Map.of(0, batch(1, 10))));
+        assertThat(errorsByPartition(after)).as("the same connection, afterwards").containsEntry(0, Errors.NONE);
+    }
+
+    private static ProduceRequestData.TopicProduceData rawTopic(int partition, MemoryRecords... batches) {
+        ProduceRequestData.TopicProduceData topic = new ProduceRequestData.TopicProduceData().setName("raw");
+        for (MemoryRecords batch : batches) {
+            topic.partitionData().add(new ProduceRequestData.PartitionProduceData().setIndex(partition).setRecords(batch));
+        }
+        return topic;
+    }
+
+    private static ProduceResponse produceEntries(ProduceRequestData.TopicProduceData... entries) throws Exception {
+        ProduceRequestData.TopicProduceDataCollection topics = new ProduceRequestData.TopicProduceDataCollection();
+        for (ProduceRequestData.TopicProduceData entry : entries) {
+            topics.add(entry);
+        }
+        return (ProduceResponse) client.send(new ProduceRequest(new ProduceRequestData().setAcks((short) -1)
+            .setTimeoutMs(10_000).setTopicData(topics), (short) 12));
+    }
+
+    private static long baseOffsetOfOneMoreRecord(int partition) throws Exception {
+        ProduceResponse response = produceEntries(rawTopic(partition, batch(1, 1)));
+        return response.data().responses().iterator().next().partitionResponses().get(0).baseOffset();
+    }
+
+    @Test
+    void aPartitionNamedTwiceIsAppendedAndAnsweredOnceWithItsLastBatchAsKafkaDoes() throws Exception {
+        // Kafka keys a request's batches by partition (KafkaApis.handleProduceRequest), so the last batch named
+        // for a partition is the one appended and answered; a Kafka 4.3.1 broker answers so.
+        for (boolean inTwoTopicEntries : new boolean[] {false, true}) {
+            long start = baseOffsetOfOneMoreRecord(0) + 1;
+            ProduceResponse response = inTwoTopicEntries
+                ? produceEntries(rawTopic(0, batch(1, 1)), rawTopic(0, batch(3, 1)))
+                : produceEntries(rawTopic(0, batch(1, 1), batch(3, 1)));
+            assertThat(response.data().responses()).as("one answer per topic").hasSize(1);
+            List<ProduceResponseData.PartitionProduceResponse> answers =
+                response.data().responses().iterator().next().partitionResponses();
+            assertThat(answers).as("one answer per partition").hasSize(1);
+            assertThat(answers.get(0).errorCode()).isZero();
+            assertThat(answers.get(0).baseOffset()).isEqualTo(start);
+            assertThat(baseOffsetOfOneMoreRecord(0)).as("only the last batch, of three records, was appended")
+                .isEqualTo(start + 3);
+        }
     }
 
     @Test

@@ -27,9 +27,16 @@ public final class BrokerProcess implements AutoCloseable {
     /** The exit status the JDK reports for a process that died of SIGKILL (128 + 9). */
     public static final int SIGKILL_EXIT = 128 + 9;
 
+    /**
+     * The JVM options of a broker started without others: a small heap, and, as {@code ./weir} starts
+     * the JVM, an exit when that heap is full.
+     */
+    public static final List<String> DEFAULT_JVM_OPTIONS = List.of("-Xms64m", "-Xmx512m", "-XX:+ExitOnOutOfMemoryError");
+
     private final Path dataDir;
     private final Path logFile;
     private final Map<String, String> extraSettings;
+    private final List<String> jvmOptions;
     private Process process;
     private int port;
     private long logStart;
@@ -41,9 +48,15 @@ public final class BrokerProcess implements AutoCloseable {
 
     /** {@code extraSettings} are broker keys (e.g. {@code wal.object.max.age.ms}), passed as WEIR_ variables. */
     public BrokerProcess(Path dataDir, Path logFile, Map<String, String> extraSettings) {
+        this(dataDir, logFile, extraSettings, DEFAULT_JVM_OPTIONS);
+    }
+
+    /** {@code jvmOptions} replace {@link #DEFAULT_JVM_OPTIONS} (heap size and the like). */
+    public BrokerProcess(Path dataDir, Path logFile, Map<String, String> extraSettings, List<String> jvmOptions) {
         this.dataDir = dataDir;
         this.logFile = logFile;
         this.extraSettings = extraSettings;
+        this.jvmOptions = List.copyOf(jvmOptions);
     }
 
     /** Starts the broker on a free port and returns once it printed its ready line. */
@@ -97,8 +110,7 @@ public final class BrokerProcess implements AutoCloseable {
 
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xms64m");
-        command.add("-Xmx512m");
+        command.addAll(jvmOptions);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add("dev.weir.Main");
@@ -174,6 +186,14 @@ public final class BrokerProcess implements AutoCloseable {
 
     public boolean isAlive() {
         return process != null && process.isAlive();
+    }
+
+    /** The exit status of the process, once it has ended. */
+    public int exitStatus() {
+        if (process.isAlive()) {
+            throw new IllegalStateException("The broker (pid " + process.pid() + ") is still running");
+        }
+        return process.exitValue();
     }
 
     /** Sends SIGKILL ({@link Process#destroyForcibly()} on Linux) and returns the exit status once it is gone. */
