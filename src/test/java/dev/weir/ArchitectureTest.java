@@ -59,6 +59,15 @@ class ArchitectureTest {
     }
 
     @Test
+    void theMetadataAndStorageLayersReturnTheirOwnOutcomesNotKafkaErrors() {
+        noClasses().that().resideInAnyPackage("dev.weir.metadata..", "dev.weir.storage..")
+            .should().dependOnClassesThat().resideInAnyPackage("org.apache.kafka.common.protocol..",
+                "org.apache.kafka.common.errors..")
+            .because("both shapes' backends answer in typed outcomes; Kafka's error codes are chosen in one place, at"
+                + " the protocol edge (ErrorTranslator)").check(classes);
+    }
+
+    @Test
     void theStorageInterfacesDoNotKnowEachOther() {
         noClasses().that().resideInAPackage("dev.weir.storage..")
             .should().dependOnClassesThat().resideInAnyPackage("dev.weir.metadata..", "dev.weir.log..")

@@ -2,6 +2,7 @@ package dev.weir.handler;
 
 import dev.weir.log.InvalidBatchException;
 import dev.weir.log.UnknownPartitionException;
+import dev.weir.metadata.AppendFailure;
 import dev.weir.metadata.MetadataException;
 import dev.weir.runtime.FatalErrors;
 import dev.weir.storage.StorageException;
@@ -47,6 +48,20 @@ public final class ErrorTranslator {
             return runtime;
         }
         return new CompletionException(cause);
+    }
+
+    /** The Kafka error a broker answers a batch with when the storage core refused it. */
+    public static Errors toError(AppendFailure failure) {
+        return switch (failure) {
+            case PARTITION_DELETED -> Errors.UNKNOWN_TOPIC_OR_PARTITION;
+            case STALE_PRODUCER_EPOCH -> Errors.INVALID_PRODUCER_EPOCH;
+            case OUT_OF_ORDER_SEQUENCE -> Errors.OUT_OF_ORDER_SEQUENCE_NUMBER;
+            case SHUTTING_DOWN -> Errors.NOT_LEADER_OR_FOLLOWER;
+            case STORAGE_FAILED -> Errors.KAFKA_STORAGE_ERROR;
+            // Kafka's answer when the outcome of a write is unknown: the producer must not assume it failed.
+            case OUTCOME_UNKNOWN -> Errors.REQUEST_TIMED_OUT;
+            case INTERNAL_ERROR -> Errors.UNKNOWN_SERVER_ERROR;
+        };
     }
 
     /** The Kafka error and message for a failure, logging the unexpected ones. */

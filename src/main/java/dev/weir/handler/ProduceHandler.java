@@ -93,9 +93,10 @@ public final class ProduceHandler implements Handler<ProduceRequest> {
         return CompletableFuture.allOf(outcomes).thenApply(ignored -> {
             for (PendingPartition partition : pending) {
                 AppendOutcome outcome = partition.outcome.join();
-                partition.response.setErrorCode(outcome.error().code()).setErrorMessage(outcome.message())
+                Errors error = outcome.succeeded() ? Errors.NONE : ErrorTranslator.toError(outcome.failure());
+                partition.response.setErrorCode(error.code()).setErrorMessage(outcome.message())
                     .setBaseOffset(outcome.baseOffset()).setLogStartOffset(outcome.logStartOffset())
-                    .setLogAppendTimeMs(outcome.error() == Errors.NONE ? partition.logAppendTimeMs : -1);
+                    .setLogAppendTimeMs(outcome.succeeded() ? partition.logAppendTimeMs : -1);
             }
             if (acks == 0) {
                 closeIfAnyFailed(data);

@@ -20,12 +20,12 @@ final class WalFailureLog {
     private long refusedObjects;
     private long unknownOutcomes;
 
-    /** An object of {@code batches} batches could not be stored in {@code where}; its producers get {@code error}. */
-    synchronized void refused(int batches, String where, String error, Throwable cause) {
+    /** An object of {@code batches} batches could not be stored in {@code where}; its producers are refused. */
+    synchronized void refused(int batches, String where, String failure, Throwable cause) {
         if (refusedObjects++ == 0) {
             refusing = true;
             LOG.error("Writes are refused: a WAL object of {} batches could not be stored in {}; its produce requests,"
-                + " and those of later objects, get {} until one is stored again", batches, where, error, cause);
+                + " and those of later objects, are refused ({}) until one is stored again", batches, where, failure, cause);
         } else {
             LOG.debug("A WAL object of {} batches could not be stored in {} either", batches, where, cause);
         }

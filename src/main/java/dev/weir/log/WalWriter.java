@@ -1,5 +1,6 @@
 package dev.weir.log;
 
+import dev.weir.metadata.AppendFailure;
 import dev.weir.metadata.AppendOutcome;
 import dev.weir.metadata.BatchAppend;
 import dev.weir.metadata.MetadataException;
@@ -24,7 +25,6 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.ToLongFunction;
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.protocol.Errors;
 
 /**
  * Packs produced batches of all partitions into WAL objects, writes each object durably, then
@@ -168,7 +168,7 @@ final class WalWriter implements AutoCloseable {
         lock.lock();
         try {
             if (closed) {
-                result.complete(AppendOutcome.failed(Errors.NOT_LEADER_OR_FOLLOWER, "The broker is shutting down."));
+                result.complete(AppendOutcome.failed(AppendFailure.SHUTTING_DOWN, "The broker is shutting down."));
                 return result;
             }
             if (pending.isEmpty()) {
@@ -479,22 +479,22 @@ final class WalWriter implements AutoCloseable {
         rollRequested = true;
         syncNextCommit = true;
         boolean storage = cause instanceof StorageException || cause instanceof MetadataException;
-        Errors error = storage ? Errors.KAFKA_STORAGE_ERROR : Errors.UNKNOWN_SERVER_ERROR;
+        AppendFailure failure = storage ? AppendFailure.STORAGE_FAILED : AppendFailure.INTERNAL_ERROR;
         String message = storage ? "The broker failed to store the batch." : "Internal error while storing.";
         String where = sealed.file == null ? "a new WAL file" : sealed.file.key();
         RuntimeException voidFailure = sealed.file == null ? null : makeVoid(sealed);
         if (voidFailure != null) {
-            error = Errors.REQUEST_TIMED_OUT;
+            failure = AppendFailure.OUTCOME_UNKNOWN;
             message = "The broker failed to commit the batch, and may still commit it when it restarts.";
         }
-        failureLog.refused(sealed.batches.size(), where, error.name(), cause);
+        failureLog.refused(sealed.batches.size(), where, failure.name(), cause);
         if (voidFailure != null) {
             failureLog.outcomeUnknown(where, voidFailure);
         }
         for (Pending item : sealed.batches) {
             // Objects sealed after this one counted on its offsets.
             mispredicted.add(item.partition);
-            item.result.complete(AppendOutcome.failed(error, message));
+            item.result.complete(AppendOutcome.failed(failure, message));
         }
     }
 

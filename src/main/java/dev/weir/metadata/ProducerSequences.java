@@ -4,7 +4,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
-import org.apache.kafka.common.protocol.Errors;
 
 /**
  * What one idempotent producer last wrote to one partition: its epoch and its last five batches
@@ -18,9 +17,9 @@ public final class ProducerSequences {
     public record Entry(int firstSequence, int lastSequence, long baseOffset, int offsetCount) {
     }
 
-    /** The decision for one incoming batch. */
-    public record Check(Errors error, long duplicateOf, String message) {
-        static final Check ACCEPT = new Check(Errors.NONE, -1, null);
+    /** The decision for one incoming batch: accepted (failure null), a duplicate of one, or refused. */
+    public record Check(AppendFailure failure, long duplicateOf, String message) {
+        static final Check ACCEPT = new Check(null, -1, null);
 
         public boolean isDuplicate() {
             return duplicateOf >= 0;
@@ -53,7 +52,7 @@ public final class ProducerSequences {
             return batch.baseSequence() == 0 ? Check.ACCEPT : outOfOrder(batch, -1);
         }
         if (batch.producerEpoch() < state.epoch) {
-            return new Check(Errors.INVALID_PRODUCER_EPOCH, -1, "Epoch " + batch.producerEpoch()
+            return new Check(AppendFailure.STALE_PRODUCER_EPOCH, -1, "Epoch " + batch.producerEpoch()
                 + " of producer " + batch.producerId() + " is older than the current epoch " + state.epoch);
         }
         if (batch.producerEpoch() > state.epoch) {
@@ -61,7 +60,7 @@ public final class ProducerSequences {
         }
         for (Entry entry : state.entries) {
             if (entry.firstSequence == batch.baseSequence() && entry.lastSequence == batch.lastSequence()) {
-                return new Check(Errors.NONE, entry.baseOffset, null);
+                return new Check(null, entry.baseOffset, null);
             }
         }
         int lastSequence = state.entries.isEmpty() ? -1 : state.entries.getLast().lastSequence;
@@ -71,7 +70,7 @@ public final class ProducerSequences {
     }
 
     private static Check outOfOrder(BatchAppend batch, int lastSequence) {
-        return new Check(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER, -1, "Out of order sequence number for producer "
+        return new Check(AppendFailure.OUT_OF_ORDER_SEQUENCE, -1, "Out of order sequence number for producer "
             + batch.producerId() + " at " + batch.partition() + ": " + batch.baseSequence()
             + " (incoming), " + lastSequence + " (current end sequence)");
     }

@@ -3,6 +3,7 @@ package dev.weir.log;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.weir.metadata.AppendFailure;
 import dev.weir.metadata.AppendOutcome;
 import dev.weir.metadata.BatchLocation;
 import dev.weir.metadata.PartitionKey;
@@ -24,7 +25,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
-import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.Record;
@@ -339,17 +339,17 @@ class LogTest {
         assertThat(log.append(partition, batch(2, producerId, (short) 0, 0)).join().baseOffset()).isZero();
         assertThat(log.append(partition, batch(2, producerId, (short) 0, 2)).join().baseOffset()).isEqualTo(2);
         AppendOutcome retry = log.append(partition, batch(2, producerId, (short) 0, 0)).join();
-        assertThat(retry.error()).isEqualTo(Errors.NONE);
+        assertThat(retry.failure()).isNull();
         assertThat(retry.baseOffset()).isZero();
         assertThat(log.offsets(partition).nextOffset()).isEqualTo(4);
-        assertThat(log.append(partition, batch(1, producerId, (short) 0, 7)).join().error())
-            .isEqualTo(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER);
+        assertThat(log.append(partition, batch(1, producerId, (short) 0, 7)).join().failure())
+            .isEqualTo(AppendFailure.OUT_OF_ORDER_SEQUENCE);
         reopen();
         assertThat(log.append(partition, batch(2, producerId, (short) 0, 2)).join().baseOffset()).isEqualTo(2);
         assertThat(log.append(partition, batch(1, producerId, (short) 0, 4)).join().baseOffset()).isEqualTo(4);
         assertThat(log.append(partition, batch(1, producerId, (short) 1, 0)).join().baseOffset()).isEqualTo(5);
-        assertThat(log.append(partition, batch(1, producerId, (short) 0, 5)).join().error())
-            .isEqualTo(Errors.INVALID_PRODUCER_EPOCH);
+        assertThat(log.append(partition, batch(1, producerId, (short) 0, 5)).join().failure())
+            .isEqualTo(AppendFailure.STALE_PRODUCER_EPOCH);
     }
 
     @Test

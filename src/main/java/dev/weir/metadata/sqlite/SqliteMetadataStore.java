@@ -1,5 +1,6 @@
 package dev.weir.metadata.sqlite;
 
+import dev.weir.metadata.AppendFailure;
 import dev.weir.metadata.AppendOutcome;
 import dev.weir.metadata.BatchAppend;
 import dev.weir.metadata.BatchLocation;
@@ -34,7 +35,6 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.protocol.Errors;
 import org.flywaydb.core.Flyway;
 import org.sqlite.SQLiteConfig;
 
@@ -347,7 +347,7 @@ public final class SqliteMetadataStore implements MetadataStore {
                                         PreparedStatement insertBatch) throws SQLException {
         long[] current = offsets.get(batch.partition());
         if (current == null) {
-            return AppendOutcome.failed(Errors.UNKNOWN_TOPIC_OR_PARTITION, "The partition was deleted.");
+            return AppendOutcome.failed(AppendFailure.PARTITION_DELETED, "The partition was deleted.");
         }
         long[] working = touched.computeIfAbsent(batch.partition(), key -> current.clone());
         ProducerSequences sequences = null;
@@ -362,8 +362,8 @@ public final class SqliteMetadataStore implements MetadataStore {
             if (check.isDuplicate()) {
                 return AppendOutcome.duplicateOf(check.duplicateOf(), working[0]);
             }
-            if (check.error() != Errors.NONE) {
-                return AppendOutcome.failed(check.error(), check.message());
+            if (check.failure() != null) {
+                return AppendOutcome.failed(check.failure(), check.message());
             }
             if (sequences == null) {
                 sequences = new ProducerSequences(batch.producerEpoch(), List.of());

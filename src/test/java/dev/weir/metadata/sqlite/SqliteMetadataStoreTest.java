@@ -23,7 +23,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.protocol.Errors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -59,7 +58,7 @@ class SqliteMetadataStoreTest {
                     position += 4096;
                     List<AppendOutcome> outcomes = store.commit(new WalWrite("wal/1", position, position == 4096, false),
                         List.of(batch));
-                    assertThat(outcomes.get(0).error()).isEqualTo(Errors.NONE);
+                    assertThat(outcomes.get(0).failure()).isNull();
                     commits.incrementAndGet();
                 }
             });
@@ -175,7 +174,7 @@ class SqliteMetadataStoreTest {
         BatchAppend batch = new BatchAppend(partition, index * 4096, 1024, 1, 0, -1, (short) -1, -1);
         AppendOutcome outcome = store.commit(new WalWrite("wal/1", (index + 1) * 4096, index == 0, true), List.of(batch))
             .get(0);
-        assertThat(outcome.error()).isEqualTo(Errors.NONE);
+        assertThat(outcome.failure()).isNull();
         return outcome;
     }
 
