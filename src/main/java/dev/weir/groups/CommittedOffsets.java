@@ -1,7 +1,7 @@
 package dev.weir.groups;
 
 import dev.weir.metadata.CommittedOffset;
-import dev.weir.metadata.MetadataStore;
+import dev.weir.metadata.GroupOffsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -15,10 +15,10 @@ import org.apache.kafka.common.TopicPartition;
  * before a commit is acknowledged, loaded from it at start-up. Confined to the coordinator thread.
  */
 final class CommittedOffsets {
-    private final MetadataStore metadata;
+    private final GroupOffsets metadata;
     private final Map<String, Map<TopicPartition, CommittedOffset>> byGroup = new HashMap<>();
 
-    CommittedOffsets(MetadataStore metadata) {
+    CommittedOffsets(GroupOffsets metadata) {
         this.metadata = metadata;
         metadata.committedOffsets().forEach((group, offsets) -> {
             Map<TopicPartition, CommittedOffset> partitions = new TreeMap<>(CommittedOffsets::compare);

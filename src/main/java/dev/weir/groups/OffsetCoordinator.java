@@ -39,7 +39,7 @@ public final class OffsetCoordinator {
     private final CommittedOffsets offsets;
     private final TopicLookup topics;
 
-    public OffsetCoordinator(GroupCoordinator groups, dev.weir.metadata.MetadataStore metadata, TopicLookup topics) {
+    public OffsetCoordinator(GroupCoordinator groups, dev.weir.metadata.GroupOffsets metadata, TopicLookup topics) {
         this.groups = groups;
         this.offsets = groups.onCoordinator(() -> CompletableFuture.completedFuture(new CommittedOffsets(metadata))).join();
         this.topics = topics;

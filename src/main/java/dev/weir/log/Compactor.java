@@ -1,7 +1,7 @@
 package dev.weir.log;
 
 import dev.weir.metadata.BatchLocation;
-import dev.weir.metadata.MetadataStore;
+import dev.weir.metadata.MergeCatalog;
 import dev.weir.metadata.PartitionKey;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
@@ -39,7 +39,7 @@ public final class Compactor {
     static final int MAP_ENTRY_BYTES = 100;
 
     private final Log log;
-    private final MetadataStore metadata;
+    private final MergeCatalog metadata;
     private final Merger merger;
     private final Clock clock;
     private final long maxKeys;

@@ -4,7 +4,7 @@ import dev.weir.metadata.AppendFailure;
 import dev.weir.metadata.AppendOutcome;
 import dev.weir.metadata.BatchAppend;
 import dev.weir.metadata.MetadataException;
-import dev.weir.metadata.MetadataStore;
+import dev.weir.metadata.BatchCoordinator;
 import dev.weir.metadata.PartitionKey;
 import dev.weir.metadata.WalWrite;
 import dev.weir.storage.ObjectStore;
@@ -85,7 +85,7 @@ final class WalWriter implements AutoCloseable {
                           CompletableFuture<Void> written) {
     }
 
-    private final MetadataStore metadata;
+    private final BatchCoordinator metadata;
     private final java.time.Clock clock;
     private final int maxObjectBytes;
     private final long maxAgeNanos;
@@ -129,7 +129,7 @@ final class WalWriter implements AutoCloseable {
     private static final Sealed END = new Sealed(null, 0, false, null, List.of(), List.of(), null, 0, null, null);
     private static final long UNKNOWN = -1;
 
-    WalWriter(ObjectStore store, MetadataStore metadata, java.time.Clock clock, int maxObjectBytes, int maxAgeMs,
+    WalWriter(ObjectStore store, BatchCoordinator metadata, java.time.Clock clock, int maxObjectBytes, int maxAgeMs,
               int maxInFlightObjects, long fileBytes, long fileRollMs, long firstObjectId,
               ToLongFunction<PartitionKey> committedNextOffset, CommitListener listener) {
         this.metadata = metadata;

@@ -3,7 +3,7 @@ package dev.weir.topics;
 import dev.weir.config.BrokerConfig;
 import dev.weir.log.Log;
 import dev.weir.log.TopicLimits;
-import dev.weir.metadata.MetadataStore;
+import dev.weir.metadata.TopicCatalog;
 import dev.weir.metadata.TopicRecord;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -31,7 +31,7 @@ import org.apache.kafka.common.record.TimestampType;
  * look-ups are lock-free.
  */
 public final class TopicService {
-    private final MetadataStore metadata;
+    private final TopicCatalog metadata;
     private final Log log;
     private final BrokerConfig broker;
     private final TopicConfigs topicConfigs;
@@ -40,7 +40,7 @@ public final class TopicService {
     private final Map<Uuid, Topic> byId = new ConcurrentHashMap<>();
     private final List<java.util.function.Consumer<Topic>> deletionListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    public TopicService(MetadataStore metadata, Log log, BrokerConfig broker, Clock clock) {
+    public TopicService(TopicCatalog metadata, Log log, BrokerConfig broker, Clock clock) {
         this.metadata = metadata;
         this.log = log;
         this.broker = broker;
