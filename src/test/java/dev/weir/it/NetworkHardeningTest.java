@@ -63,9 +63,15 @@ class NetworkHardeningTest {
 
     @BeforeAll
     static void start() throws Exception {
-        // Long stall and idle timeouts, so the tests below see the memory rules rather than the timeouts.
+        // Long stall and idle timeouts, so the tests below see the memory rules rather than the timeouts; 96 MiB of
+        // direct memory, of which fetch responses may hold 32 MiB and idle pooled buffers 8 MiB, so that responses
+        // held without a bound would run out of it.
+        List<String> jvmOptions = new ArrayList<>(BrokerProcess.DEFAULT_JVM_OPTIONS);
+        jvmOptions.add("-XX:MaxDirectMemorySize=96m");
         broker = new BrokerProcess(dir.resolve("data"), dir.resolve("broker.log"),
-            Map.of("socket.request.stall.timeout.ms", "600000", "max.connections", "200"));
+            Map.of("socket.request.stall.timeout.ms", "600000", "max.connections", "200",
+                "queued.max.response.bytes", String.valueOf(32 << 20), "fetch.buffer.pool.bytes", String.valueOf(8 << 20)),
+            jvmOptions);
         broker.start(Duration.ofSeconds(60));
         try (Admin admin = Admin.create(broker.clientProperties())) {
             admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1))).all().get();
