@@ -2,9 +2,8 @@ package dev.weir.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import dev.weir.testing.BrokerProcess;
+import dev.weir.testing.QuietKafkaClientLogs;
 import dev.weir.testing.DataDirectory;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -37,13 +36,11 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * Kills a broker running in its own JVM with SIGKILL while an idempotent producer (acks=all) streams
@@ -59,6 +56,7 @@ import org.slf4j.LoggerFactory;
  * {@code -Dweir.crash.seed=<seed>}. The broker's output is in {@code target/broker-logs/}.
  */
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
+@ExtendWith(QuietKafkaClientLogs.class)
 class CrashRecoveryTest {
     private static final int ROUNDS = 5;
     private static final int PARTITIONS = 4;
@@ -89,21 +87,6 @@ class CrashRecoveryTest {
     private final long[] nextSequence = new long[PARTITIONS];
     /** The whole log of every partition as read at the previous verification. */
     private Map<Integer, List<String>> previouslyRead = new HashMap<>();
-
-    private static Level clientLogLevel;
-
-    /** The producer logs a warning for every batch it retries after a kill; only errors are of interest. */
-    @BeforeAll
-    static void quietClientLogs() {
-        Logger clients = (Logger) LoggerFactory.getLogger("org.apache.kafka");
-        clientLogLevel = clients.getLevel();
-        clients.setLevel(Level.ERROR);
-    }
-
-    @AfterAll
-    static void restoreClientLogs() {
-        ((Logger) LoggerFactory.getLogger("org.apache.kafka")).setLevel(clientLogLevel);
-    }
 
     @AfterEach
     void stopBroker() {

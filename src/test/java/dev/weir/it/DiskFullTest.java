@@ -2,9 +2,8 @@ package dev.weir.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import dev.weir.testing.BrokerProcess;
+import dev.weir.testing.QuietKafkaClientLogs;
 import dev.weir.testing.Clients;
 import dev.weir.testing.SmallFileSystem;
 import java.io.IOException;
@@ -30,12 +29,10 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.KafkaStorageException;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * A broker in its own JVM whose data directory lies, in part or whole, on a small real file system
@@ -46,6 +43,7 @@ import org.slf4j.LoggerFactory;
  * offset. The broker's output is in {@code target/broker-logs/}.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
+@ExtendWith(QuietKafkaClientLogs.class)
 class DiskFullTest {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final String VALUE_PADDING = "v".repeat(1000);
@@ -59,21 +57,6 @@ class DiskFullTest {
 
     @TempDir
     Path mountPoint;
-
-    private static Level clientLogLevel;
-
-    /** The producer logs a warning for every refused batch; the broker's log is what this test reads. */
-    @BeforeAll
-    static void quietClientLogs() {
-        Logger clients = (Logger) LoggerFactory.getLogger("org.apache.kafka");
-        clientLogLevel = clients.getLevel();
-        clients.setLevel(Level.ERROR);
-    }
-
-    @AfterAll
-    static void restoreClientLogs() {
-        ((Logger) LoggerFactory.getLogger("org.apache.kafka")).setLevel(clientLogLevel);
-    }
 
     @Test
     void writesResumeAsSoonAsOneObjectFitsAndTheRefusalIsLoggedOnce() throws Exception {
