@@ -200,9 +200,8 @@ final class BatchReader {
         }
     }
 
-    private FileChannel openChannel(String key,
-                                                      Consumer<FileChannel> opened) {
-        FileChannel channel = store.openChannel(key).orElse(null);
+    private FileChannel openChannel(String key, Consumer<FileChannel> opened) {
+        FileChannel channel = store.files().map(files -> files.openChannel(key)).orElse(null);
         if (channel != null) {
             opened.accept(channel);
         }

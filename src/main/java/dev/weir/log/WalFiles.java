@@ -3,6 +3,7 @@ package dev.weir.log;
 import dev.weir.storage.ObjectStore;
 import dev.weir.storage.StorageException;
 import dev.weir.storage.WalFile;
+import dev.weir.storage.WalFileStore;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -25,6 +26,7 @@ final class WalFiles implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WalFiles.class);
 
     private final ObjectStore store;
+    private final WalFileStore walFiles;
     private final long fileBytes;
     private final ExecutorService preparer;
     private long nextId;
@@ -35,6 +37,8 @@ final class WalFiles implements AutoCloseable {
 
     WalFiles(ObjectStore store, long fileBytes, long firstId) {
         this.store = store;
+        this.walFiles = store.walFiles().orElseThrow(() -> new IllegalArgumentException(
+            "WAL objects are packed into WAL files, which this object store does not keep"));
         this.fileBytes = fileBytes;
         this.nextId = firstId;
         this.preparer = Executors.newSingleThreadExecutor(runnable -> {
@@ -59,7 +63,7 @@ final class WalFiles implements AutoCloseable {
             file = null;
         }
         if (file == null) {
-            file = store.createWalFile(WalWriter.objectKey(nextId++), Math.max(fileBytes, objectBytes), objectBytes);
+            file = walFiles.createWalFile(WalWriter.objectKey(nextId++), Math.max(fileBytes, objectBytes), objectBytes);
         }
         noteSize(file);
         next = makeAhead();
@@ -69,7 +73,7 @@ final class WalFiles implements AutoCloseable {
     /** Starts making the next file on the preparing thread, at least a page, as much as the store gives. */
     private CompletableFuture<WalFile> makeAhead() {
         String key = WalWriter.objectKey(nextId++);
-        return CompletableFuture.supplyAsync(() -> store.createWalFile(key, fileBytes, WalFile.ALIGNMENT), preparer);
+        return CompletableFuture.supplyAsync(() -> walFiles.createWalFile(key, fileBytes, WalFile.ALIGNMENT), preparer);
     }
 
     /** The file made ahead, or null if its making failed: the caller then makes one itself, with its own error. */

@@ -61,7 +61,7 @@ final class WalReplay {
             } else {
                 continue; // before the last file, or committed before last_wal_file was kept (an older data directory)
             }
-            long fileSize = fileSize(store, key);
+            long fileSize = store.size(key);
             boolean firstInFile = from == 0;
             for (Found found = read(store, key, from, fileSize); found != null; found = read(store, key, from, fileSize)) {
                 from = WalFile.aligned(found.end);
@@ -114,18 +114,6 @@ final class WalReplay {
             return appends == null ? null : new Found(position + header.objectBytes(), appends, false);
         } catch (StorageException endOfFile) {
             return null;
-        }
-    }
-
-    private static long fileSize(ObjectStore store, String key) {
-        Optional<java.nio.channels.FileChannel> channel = store.openChannel(key);
-        if (channel.isEmpty()) {
-            return Long.MAX_VALUE; // the read below fails if the object is shorter
-        }
-        try (java.nio.channels.FileChannel open = channel.get()) {
-            return open.size();
-        } catch (java.io.IOException e) {
-            throw new StorageException("reading the size of WAL file " + key + " failed: " + e.getMessage(), e);
         }
     }
 

@@ -2,32 +2,18 @@ package dev.weir.storage;
 
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Optional;
 
 /**
- * Where the log's bytes live: objects named by key, immutable once written, except WAL files, which
- * are written in place piece by piece ({@link WalFile}). Writes are durable once they complete.
- * Implementations are thread-safe and throw {@link StorageException} on failure.
+ * Where the log's bytes live: immutable objects named by key (written once, then read in ranges, listed
+ * and deleted), the shape of S3 and of a local directory alike. Writes are durable once they complete.
+ * What only some stores can do is a capability the store may offer: {@link FileAccess} (objects as local
+ * files, for sendfile) and {@link WalFileStore} (WAL files made ahead and written in place, on local
+ * disk). Implementations are thread-safe and throw {@link StorageException} on failure.
  */
 public interface ObjectStore extends AutoCloseable {
     /** Starts writing a new object in pieces; the key must not exist. */
     ObjectWriter create(String key);
-
-    /**
-     * Creates a WAL file of {@code capacity} bytes under a new key, durably (its name survives a crash
-     * once this returns). A store may allocate the whole capacity here, so that each later write syncs
-     * only its data.
-     */
-    default WalFile createWalFile(String key, long capacity) {
-        return createWalFile(key, capacity, capacity);
-    }
-
-    /**
-     * As {@link #createWalFile(String, long)}, but a store that is running out of room may make the file
-     * smaller, down to {@code minCapacity}, and leave the rest of its room to other writers: the file's
-     * {@link WalFile#capacity()} says what it got. Fails, having written nothing, when not even
-     * {@code minCapacity} fits.
-     */
-    WalFile createWalFile(String key, long capacity, long minCapacity);
 
     /** Reads {@code length} bytes at {@code position}; fails if the object is shorter. */
     default ByteBuffer read(String key, long position, int length) {
@@ -39,13 +25,17 @@ public interface ObjectStore extends AutoCloseable {
     /** Fills {@code target}'s remaining bytes from {@code position}; fails if the object is shorter. */
     void readInto(String key, long position, ByteBuffer target);
 
-    /**
-     * A read channel of its own on the object, for sending ranges of it without copying them through
-     * the process; the caller closes it. Empty when the store keeps no files (objects are then read
-     * with {@link #readInto}).
-     */
-    default java.util.Optional<java.nio.channels.FileChannel> openChannel(String key) {
-        return java.util.Optional.empty();
+    /** The object's size in bytes; fails if there is no such object. */
+    long size(String key);
+
+    /** File channels on the objects, where the store keeps them as local files; empty otherwise. */
+    default Optional<FileAccess> files() {
+        return Optional.empty();
+    }
+
+    /** WAL files made ahead and written in place, where the store offers them; empty otherwise. */
+    default Optional<WalFileStore> walFiles() {
+        return Optional.empty();
     }
 
     /** Keys of every object whose key starts with the prefix. */

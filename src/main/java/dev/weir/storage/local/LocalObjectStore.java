@@ -1,9 +1,11 @@
 package dev.weir.storage.local;
 
+import dev.weir.storage.FileAccess;
 import dev.weir.storage.ObjectStore;
 import dev.weir.storage.ObjectWriter;
 import dev.weir.storage.StorageException;
 import dev.weir.storage.WalFile;
+import dev.weir.storage.WalFileStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -32,7 +34,7 @@ import java.util.stream.Stream;
  * machine, and fill the cache with pages nobody reads. Writers then write whole pages only (see
  * {@link WalFile}), so no write has to read the rest of a page the cache does not hold.
  */
-public final class LocalObjectStore implements ObjectStore {
+public final class LocalObjectStore implements ObjectStore, FileAccess, WalFileStore {
     private static final int MAX_OPEN_FILES = 512;
     /** WAL writes up to this size are staged in one direct buffer per writing thread (kept for reuse). */
     private static final int MAX_STAGING_BYTES = 64 * 1024 * 1024;
@@ -370,9 +372,30 @@ public final class LocalObjectStore implements ObjectStore {
     }
 
     @Override
-    public java.util.Optional<FileChannel> openChannel(String key) {
+    public java.util.Optional<FileAccess> files() {
+        return java.util.Optional.of(this);
+    }
+
+    @Override
+    public java.util.Optional<WalFileStore> walFiles() {
+        return java.util.Optional.of(this);
+    }
+
+    @Override
+    public long size(String key) {
         try {
-            return java.util.Optional.of(FileChannel.open(path(key), StandardOpenOption.READ));
+            return Files.size(path(key));
+        } catch (NoSuchFileException e) {
+            throw new StorageException("object " + key + " is missing", e);
+        } catch (IOException e) {
+            throw new StorageException("reading the size of object " + key + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public FileChannel openChannel(String key) {
+        try {
+            return FileChannel.open(path(key), StandardOpenOption.READ);
         } catch (NoSuchFileException e) {
             throw new StorageException("object " + key + " is missing", e);
         } catch (IOException e) {

@@ -15,7 +15,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** WAL files on local disk, zero-filled with direct I/O or, where a file system refuses it, through the page cache. */
+/**
+ * The local object store: immutable objects in a directory, and WAL files on local disk, zero-filled with direct
+ * I/O or, where a file system refuses it, through the page cache.
+ */
 class LocalObjectStoreTest {
     @TempDir
     Path dir;
@@ -43,6 +46,29 @@ class LocalObjectStoreTest {
                 nonZero += bytes[i] == 0 ? 0 : 1;
             }
             assertThat(nonZero).as("bytes never written").isZero();
+        }
+    }
+
+    @Test
+    void anObjectIsWrittenOnceThenReadInRangesSizedListedAndDeleted() throws Exception {
+        try (LocalObjectStore store = new LocalObjectStore(dir)) {
+            try (var writer = store.create("segment/a")) {
+                writer.write(ByteBuffer.wrap("hello, ".getBytes(StandardCharsets.UTF_8)));
+                writer.write(ByteBuffer.wrap("objects".getBytes(StandardCharsets.UTF_8)));
+                writer.complete();
+            }
+            assertThat(store.size("segment/a")).isEqualTo(14);
+            assertThat(StandardCharsets.UTF_8.decode(store.read("segment/a", 7, 7)).toString()).isEqualTo("objects");
+            assertThat(store.list("segment/")).containsExactly("segment/a");
+            try (var channel = store.files().orElseThrow().openChannel("segment/a")) {
+                assertThat(channel.size()).isEqualTo(14);
+            }
+            assertThatThrownBy(() -> store.create("segment/a")).isInstanceOf(StorageException.class);
+            store.delete("segment/a");
+            store.delete("segment/a");
+            assertThat(store.list("segment/")).isEmpty();
+            assertThatThrownBy(() -> store.size("segment/a")).isInstanceOf(StorageException.class)
+                .hasMessageContaining("missing");
         }
     }
 
