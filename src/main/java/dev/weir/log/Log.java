@@ -50,9 +50,11 @@ public final class Log implements AutoCloseable {
     private final Map<PartitionKey, Set<CompletableFuture<Void>>> waiters = new ConcurrentHashMap<>();
     private final WalWriter writer;
     private final BatchReader reader;
-    private final java.util.concurrent.atomic.AtomicLong nextSegmentId;
+    /** Ids of new WAL files and segment objects, one sequence for both. */
+    private final ObjectIds objectIds;
 
-    public Log(ObjectStore store, MetadataStore metadata, Clock clock, LogSettings settings,
+    /** The log of broker {@code nodeId}, whose id goes into the keys of the objects it writes. */
+    public Log(ObjectStore store, MetadataStore metadata, Clock clock, int nodeId, LogSettings settings,
                ScheduledExecutorService timer) {
         this.store = store;
         this.metadata = metadata;
@@ -65,23 +67,26 @@ public final class Log implements AutoCloseable {
             committed = metadata.committedObjectKeys();
         }
         // A WAL file whose objects were all merged is deleted, but replay still counts on new files coming after it.
-        long firstObjectId = Math.max(recover(committed, WalWriter.PREFIX, walFiles,
+        // New ids come after every id in use, so WAL files keep their order, and after that of the last WAL file
+        // committed to, which may have been deleted since, because replay counts on new files coming after it.
+        long usedIds = Math.max(recover(committed, WalWriter.PREFIX, walFiles,
                 "WAL files (made ahead, or whose objects never reached a commit)"),
-            metadata.lastWalFile().map(key -> objectId(WalWriter.PREFIX, key) + 1).orElse(0L));
-        this.nextSegmentId = new java.util.concurrent.atomic.AtomicLong(recover(committed, BatchReader.SEGMENT_PREFIX,
-            store.list(BatchReader.SEGMENT_PREFIX), "segment objects (merging or compaction was cut off)"));
+            metadata.lastWalFile().map(key -> objectId(WalWriter.PREFIX, key)).orElse(-1L));
+        usedIds = Math.max(usedIds, recover(committed, BatchReader.SEGMENT_PREFIX, store.list(BatchReader.SEGMENT_PREFIX),
+            "segment objects (merging or compaction was cut off)"));
+        this.objectIds = new ObjectIds(clock, nodeId, usedIds);
         this.reader = new BatchReader(store);
         metadata.partitionOffsets().forEach((key, offsets) -> partitions.put(key,
             new PartitionState(offsets.logStartOffset(), offsets.nextOffset())));
         this.writer = new WalWriter(store, metadata, clock, settings.walObjectMaxBytes(), settings.walObjectMaxAgeMs(),
-            settings.walMaxInFlightObjects(), settings.walFileBytes(), settings.walFileRollMs(), firstObjectId,
+            settings.walMaxInFlightObjects(), settings.walFileBytes(), settings.walFileRollMs(), objectIds::next,
             this::committedNextOffset, this::committed);
     }
 
     /**
      * Deletes the objects under {@code prefix} (listed in {@code stored}) that were written but never
      * committed (a crash between the two: a WAL file made ahead or never reaching a commit, or a segment
-     * whose index switch never happened); returns the next free id under that prefix.
+     * whose index switch never happened); returns the largest id in use under that prefix, or -1.
      */
     private long recover(Set<String> committed, String prefix, List<String> stored, String what) {
         long maxId = -1;
@@ -108,7 +113,7 @@ public final class Log implements AutoCloseable {
         if (deleted > 0) {
             LOG.info("Deleted {} {} that were written but never committed", deleted, what);
         }
-        return maxId + 1;
+        return maxId;
     }
 
     static String objectKey(String prefix, long id) {
@@ -367,7 +372,7 @@ public final class Log implements AutoCloseable {
 
     /** A key for a new segment object, never used before. */
     String newSegmentKey() {
-        return objectKey(BatchReader.SEGMENT_PREFIX, nextSegmentId.getAndIncrement());
+        return objectKey(BatchReader.SEGMENT_PREFIX, objectIds.next());
     }
 
     BatchReader reader() {

@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,18 +30,18 @@ final class WalFiles implements AutoCloseable {
     private final WalFileStore walFiles;
     private final long fileBytes;
     private final ExecutorService preparer;
-    private long nextId;
+    private final LongSupplier objectIds;
     /** The file being made ahead, or null when none is (its making failed, or the last roll did). */
     private CompletableFuture<WalFile> next;
     /** Whether the last file rolled to was smaller than {@code fileBytes}, so that is said once. */
     private boolean shrunk;
 
-    WalFiles(ObjectStore store, long fileBytes, long firstId) {
+    WalFiles(ObjectStore store, long fileBytes, LongSupplier objectIds) {
         this.store = store;
         this.walFiles = store.walFiles().orElseThrow(() -> new IllegalArgumentException(
             "WAL objects are packed into WAL files, which this object store does not keep"));
         this.fileBytes = fileBytes;
-        this.nextId = firstId;
+        this.objectIds = objectIds;
         this.preparer = Executors.newSingleThreadExecutor(runnable -> {
             Thread thread = new Thread(runnable, "weir-wal-prepare");
             thread.setDaemon(true);
@@ -63,7 +64,7 @@ final class WalFiles implements AutoCloseable {
             file = null;
         }
         if (file == null) {
-            file = walFiles.createWalFile(WalWriter.objectKey(nextId++), Math.max(fileBytes, objectBytes), objectBytes);
+            file = walFiles.createWalFile(WalWriter.objectKey(objectIds.getAsLong()), Math.max(fileBytes, objectBytes), objectBytes);
         }
         noteSize(file);
         next = makeAhead();
@@ -72,7 +73,7 @@ final class WalFiles implements AutoCloseable {
 
     /** Starts making the next file on the preparing thread, at least a page, as much as the store gives. */
     private CompletableFuture<WalFile> makeAhead() {
-        String key = WalWriter.objectKey(nextId++);
+        String key = WalWriter.objectKey(objectIds.getAsLong());
         return CompletableFuture.supplyAsync(() -> walFiles.createWalFile(key, fileBytes, WalFile.ALIGNMENT), preparer);
     }
 

@@ -130,7 +130,7 @@ final class WalWriter implements AutoCloseable {
     private static final long UNKNOWN = -1;
 
     WalWriter(ObjectStore store, BatchCoordinator metadata, java.time.Clock clock, int maxObjectBytes, int maxAgeMs,
-              int maxInFlightObjects, long fileBytes, long fileRollMs, long firstObjectId,
+              int maxInFlightObjects, long fileBytes, long fileRollMs, java.util.function.LongSupplier objectIds,
               ToLongFunction<PartitionKey> committedNextOffset, CommitListener listener) {
         this.metadata = metadata;
         this.clock = clock;
@@ -146,7 +146,7 @@ final class WalWriter implements AutoCloseable {
             writer.setDaemon(true);
             return writer;
         });
-        this.files = new WalFiles(store, fileBytes, firstObjectId);
+        this.files = new WalFiles(store, fileBytes, objectIds);
         this.sealer = new Thread(this::seal, "weir-wal-seal");
         this.sealer.setDaemon(true);
         this.committer = new Thread(this::commitInOrder, "weir-wal-commit");

@@ -105,7 +105,7 @@ public final class Broker implements AutoCloseable {
         opened.push(timer::shutdownNow);
         io = Executors.newFixedThreadPool(config.getInt(BrokerConfig.NUM_IO_THREADS), daemonThreads("weir-io"));
         opened.push(io::shutdownNow);
-        log = new Log(store, metadata, clock, new LogSettings(config.getInt(BrokerConfig.WAL_OBJECT_MAX_BYTES),
+        log = new Log(store, metadata, clock, config.nodeId(), new LogSettings(config.getInt(BrokerConfig.WAL_OBJECT_MAX_BYTES),
             config.getInt(BrokerConfig.WAL_OBJECT_MAX_AGE_MS), config.getInt(BrokerConfig.WAL_MAX_INFLIGHT_OBJECTS),
             config.getInt(BrokerConfig.WAL_FILE_BYTES), config.getLong(BrokerConfig.WAL_FILE_ROLL_MS),
             config.getInt(BrokerConfig.TAIL_INDEX_MAX_BATCHES)), timer);

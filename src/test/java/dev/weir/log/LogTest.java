@@ -64,7 +64,7 @@ class LogTest {
     private void openLog(LogSettings settings) {
         metadata = new SqliteMetadataStore(dir.resolve("metadata.db"), Clock.systemUTC());
         store = new LocalObjectStore(dir.resolve("objects"));
-        log = new Log(store, metadata, Clock.systemUTC(), settings, timer);
+        log = new Log(store, metadata, Clock.systemUTC(), 0, settings, timer);
     }
 
     private void reopen() {
