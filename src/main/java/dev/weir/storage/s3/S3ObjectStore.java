@@ -1,0 +1,216 @@
+package dev.weir.storage.s3;
+
+import dev.weir.storage.ObjectStore;
+import dev.weir.storage.ObjectWriter;
+import dev.weir.storage.StorageException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * Objects in an S3 bucket (AWS S3, MinIO, Ceph, or anything that speaks the S3 API), under a key prefix.
+ * An object is uploaded with one PUT that never overwrites ({@code If-None-Match: *}), read with ranged
+ * GETs, sized with HEAD, listed and deleted. It offers neither file access nor WAL files: reads go
+ * through the process, and each WAL object will be an object of its own. S3's errors become
+ * {@link StorageException}s here, in one place. Thread-safe (the S3 client is).
+ */
+public final class S3ObjectStore implements ObjectStore {
+    private static final int HTTP_NOT_FOUND = 404;
+    private static final int HTTP_PRECONDITION_FAILED = 412;
+    private static final int HTTP_CONFLICT = 409;
+
+    private final S3Client client;
+    private final String bucket;
+    private final String prefix;
+
+    /** Objects of {@code bucket} whose keys start with {@code prefix} ("" or ending in "/"); closes the client. */
+    public S3ObjectStore(S3Client client, String bucket, String prefix) {
+        if (!prefix.isEmpty() && !prefix.endsWith("/")) {
+            throw new IllegalArgumentException("an object key prefix ends with '/': " + prefix);
+        }
+        this.client = client;
+        this.bucket = bucket;
+        this.prefix = prefix;
+    }
+
+    private String s3Key(String key) {
+        return prefix + key;
+    }
+
+    @Override
+    public ObjectWriter create(String key) {
+        return new Upload(key);
+    }
+
+    /** Puts the bytes of {@code file} as the object, failing if the key is taken. */
+    private void put(String key, Path file) {
+        try {
+            client.putObject(request -> request.bucket(bucket).key(s3Key(key)).ifNoneMatch("*"), RequestBody.fromFile(file));
+        } catch (SdkException e) {
+            throw storageFailure("uploading", key, e);
+        }
+    }
+
+    @Override
+    public void readInto(String key, long position, ByteBuffer target) {
+        int length = target.remaining();
+        if (length == 0) {
+            return;
+        }
+        long last = position + length - 1;
+        try (ResponseInputStream<GetObjectResponse> in = client.getObject(
+            request -> request.bucket(bucket).key(s3Key(key)).range("bytes=" + position + "-" + last))) {
+            byte[] chunk = new byte[Math.min(length, 64 * 1024)];
+            while (target.hasRemaining()) {
+                int read = in.read(chunk, 0, Math.min(chunk.length, target.remaining()));
+                if (read < 0) {
+                    throw new StorageException("object " + key + " ends before byte " + (last + 1));
+                }
+                target.put(chunk, 0, read);
+            }
+        } catch (SdkException e) {
+            throw storageFailure("reading", key, e);
+        } catch (IOException e) {
+            throw new StorageException("reading object " + key + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public long size(String key) {
+        try {
+            return client.headObject(request -> request.bucket(bucket).key(s3Key(key))).contentLength();
+        } catch (SdkException e) {
+            throw storageFailure("reading the size of", key, e);
+        }
+    }
+
+    @Override
+    public List<String> list(String keyPrefix) {
+        List<String> keys = new ArrayList<>();
+        try {
+            for (S3Object object : client.listObjectsV2Paginator(request -> request.bucket(bucket)
+                .prefix(s3Key(keyPrefix))).contents()) {
+                keys.add(object.key().substring(prefix.length()));
+            }
+        } catch (SdkException e) {
+            throw storageFailure("listing", keyPrefix + "*", e);
+        }
+        return keys;
+    }
+
+    @Override
+    public void delete(String key) {
+        try {
+            client.deleteObject(request -> request.bucket(bucket).key(s3Key(key)));
+        } catch (SdkException e) {
+            throw storageFailure("deleting", key, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+
+    /** The one map from S3's failures to Weir's. */
+    private static StorageException storageFailure(String doing, String key, SdkException e) {
+        if (e instanceof NoSuchKeyException
+            || (e instanceof S3Exception s3 && s3.statusCode() == HTTP_NOT_FOUND)) {
+            return new StorageException("object " + key + " is missing", e);
+        }
+        if (e instanceof S3Exception s3
+            && (s3.statusCode() == HTTP_PRECONDITION_FAILED || s3.statusCode() == HTTP_CONFLICT)) {
+            return new StorageException("object " + key + " exists already; objects are never overwritten", e);
+        }
+        return new StorageException(doing + " object " + key + " failed: " + e.getMessage(), e);
+    }
+
+    /**
+     * An object written in pieces into a local temporary file, then uploaded in one PUT when complete:
+     * until then nothing is in the bucket, so an abandoned writer leaves nothing behind.
+     */
+    private final class Upload implements ObjectWriter {
+        private final String key;
+        private final Path file;
+        private final FileChannel channel;
+        private long size;
+        private boolean done;
+
+        Upload(String key) {
+            this.key = key;
+            try {
+                this.file = Files.createTempFile("weir-upload-", ".part");
+                this.channel = FileChannel.open(file, StandardOpenOption.WRITE);
+            } catch (IOException e) {
+                throw new StorageException("staging object " + key + " failed: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void write(ByteBuffer data) {
+            try {
+                while (data.hasRemaining()) {
+                    size += channel.write(data, size);
+                }
+            } catch (IOException e) {
+                throw new StorageException("staging object " + key + " failed: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void writeFrom(String sourceKey, long position, long length) {
+            long end = position + length;
+            try (InputStream in = client.getObject(request -> request.bucket(bucket).key(s3Key(sourceKey))
+                .range("bytes=" + position + "-" + (end - 1)))) {
+                byte[] chunk = new byte[64 * 1024];
+                long copied = 0;
+                for (int read; copied < length && (read = in.read(chunk)) > 0; copied += read) {
+                    write(ByteBuffer.wrap(chunk, 0, (int) Math.min(read, length - copied)));
+                }
+                if (copied < length) {
+                    throw new StorageException("object " + sourceKey + " ends before byte " + end);
+                }
+            } catch (SdkException e) {
+                throw storageFailure("copying from", sourceKey, e);
+            } catch (IOException e) {
+                throw new StorageException("copying from object " + sourceKey + " failed: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public long size() {
+            return size;
+        }
+
+        @Override
+        public void complete() {
+            put(key, file);
+            done = true;
+        }
+
+        @Override
+        public void close() {
+            try {
+                channel.close();
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                throw new StorageException("removing the staging file of object " + key + " failed (completed: "
+                    + done + "): " + e.getMessage(), e);
+            }
+        }
+    }
+}

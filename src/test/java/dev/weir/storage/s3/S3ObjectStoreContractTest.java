@@ -1,0 +1,37 @@
+package dev.weir.storage.s3;
+
+import dev.weir.storage.ObjectStore;
+import dev.weir.storage.ObjectStoreContract;
+import dev.weir.testing.S3ProxyProcess;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/** The object store contract on S3 (S3Proxy, a real S3 server), each test in a bucket and prefix of its own. */
+class S3ObjectStoreContractTest extends ObjectStoreContract {
+    @TempDir
+    static Path dir;
+    private static S3ProxyProcess s3;
+    private static final AtomicInteger BUCKETS = new AtomicInteger();
+
+    @BeforeAll
+    static void startS3() throws Exception {
+        s3 = S3ProxyProcess.start(dir);
+    }
+
+    @AfterAll
+    static void stopS3() throws Exception {
+        s3.close();
+    }
+
+    @Override
+    protected ObjectStore openEmptyStore() {
+        S3Client client = s3.client();
+        String bucket = "weir-" + BUCKETS.incrementAndGet();
+        client.createBucket(request -> request.bucket(bucket));
+        return new S3ObjectStore(client, bucket, "cluster-a/");
+    }
+}
