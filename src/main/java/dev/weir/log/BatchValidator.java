@@ -105,8 +105,10 @@ public final class BatchValidator {
             checkDecompressedRecords(batch, checks);
         }
         long maxTimestamp = checks.finish(lastOffsetDelta(batch));
-        if (limits.timestampType() == TimestampType.CREATE_TIME && batch.maxTimestamp() != maxTimestamp) {
-            // As Kafka does: the header is corrected to the records' largest timestamp (and the CRC redone).
+        if (limits.timestampType() == TimestampType.CREATE_TIME) {
+            // As Kafka does: the header gets the records' largest timestamp and the topic's timestamp type, even
+            // when only the type differs (a producer may mark its batch log-append time); the CRC is redone if
+            // anything changed.
             batch.setMaxTimestamp(TimestampType.CREATE_TIME, maxTimestamp);
         }
         return maxTimestamp;

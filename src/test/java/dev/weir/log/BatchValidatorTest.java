@@ -131,4 +131,32 @@ class BatchValidatorTest {
         buffer.put(61, (byte) (100 << 1));
         assertThat(errorOf(resealed(buffer), LIMITS)).isEqualTo(Errors.CORRUPT_MESSAGE);
     }
+
+    /** Sets the timestamp-type bit as a producer may, whatever the topic says. */
+    private static MemoryRecords withLogAppendTimeBit(MemoryRecords records) {
+        ByteBuffer buffer = records.buffer();
+        buffer.putShort(21, (short) (buffer.getShort(21) | 0x08));
+        return resealed(buffer);
+    }
+
+    @Test
+    void aBatchMarkedLogAppendTimeIsStoredAsCreateTimeOnACreateTimeTopic() {
+        // The header's max timestamp already equals the records', so only the timestamp type needs rewriting.
+        ValidatedBatch batch = BatchValidator.validate(withLogAppendTimeBit(records(Compression.NONE, NOW, "k".getBytes(), 2)),
+            LIMITS, NOW);
+        RecordBatch stored = MemoryRecords.readableRecords(batch.bytes()).batches().iterator().next();
+        assertThat(stored.timestampType()).isEqualTo(TimestampType.CREATE_TIME);
+        assertThat(stored.isValid()).isTrue();
+    }
+
+    @Test
+    void aBatchMarkedLogAppendTimeHasItsRecordsTimedAlikeWhetherCompressedOrNot() {
+        for (Compression compression : java.util.List.of(Compression.NONE, Compression.gzip().build())) {
+            MemoryRecords records = records(compression, NOW - 10, "k".getBytes(), 2);
+            records.buffer().putLong(35, NOW - 3);
+            // Read as kafka-clients reads them, every record of such a batch has the header's max timestamp.
+            assertThat(BatchValidator.validate(withLogAppendTimeBit(records), LIMITS, NOW).maxTimestamp())
+                .as(compression.type().name).isEqualTo(NOW - 3);
+        }
+    }
 }
