@@ -125,6 +125,11 @@ public final class BatchValidator {
             throw new InvalidBatchException(Errors.CORRUPT_MESSAGE, "A record in the batch is malformed: " + e.getMessage());
         } catch (org.apache.kafka.common.KafkaException e) {
             throw new InvalidBatchException(Errors.CORRUPT_MESSAGE, "The batch cannot be read: " + e.getMessage());
+        } catch (VirtualMachineError | LinkageError e) {
+            throw e;
+        } catch (Error e) {
+            // snappy-java reports a corrupt stream (a bad chunk size, say) with SnappyError, an Error.
+            throw new InvalidBatchException(Errors.CORRUPT_MESSAGE, "The batch cannot be decompressed: " + e.getMessage());
         }
     }
 

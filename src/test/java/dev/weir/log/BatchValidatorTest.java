@@ -159,4 +159,14 @@ class BatchValidatorTest {
                 .as(compression.type().name).isEqualTo(NOW - 3);
         }
     }
+
+    @Test
+    void aSnappyStreamWithABadChunkSizeIsCorruptMessage() {
+        for (int chunkSize : new int[] {-30, 600 << 20}) {
+            ByteBuffer buffer = records(Compression.snappy().build(), NOW, "k".getBytes(), 3).buffer();
+            // snappy-java's stream: a 16-byte header, then each chunk's compressed size and bytes.
+            buffer.putInt(61 + 16, chunkSize);
+            assertThat(errorOf(resealed(buffer), LIMITS)).as("chunk size " + chunkSize).isEqualTo(Errors.CORRUPT_MESSAGE);
+        }
+    }
 }
