@@ -5,6 +5,7 @@ import java.util.Iterator;
 import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.record.internal.DefaultRecordBatch;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.Record;
@@ -102,6 +103,9 @@ public final class BatchValidator {
         if (batch.compressionType() == org.apache.kafka.common.record.internal.CompressionType.NONE) {
             RecordWalker.walk(batch, bytes, checks);
         } else {
+            if (batch.compressionType() == org.apache.kafka.common.record.internal.CompressionType.SNAPPY) {
+                SnappySizes.check(bytes.duplicate().position(bytes.position() + DefaultRecordBatch.RECORD_BATCH_OVERHEAD));
+            }
             checkDecompressedRecords(batch, checks);
         }
         long maxTimestamp = checks.finish(lastOffsetDelta(batch));
