@@ -99,7 +99,7 @@ public final class BatchValidator {
 
     /** Checks every record and returns the largest timestamp, correcting the header's if it differs. */
     private static long checkRecords(MutableRecordBatch batch, ByteBuffer bytes, TopicLimits limits, long nowMs) {
-        RecordChecks checks = new RecordChecks(limits, nowMs);
+        RecordChecks checks = new RecordChecks(limits, nowMs, lastOffsetDelta(batch) + 1);
         if (batch.compressionType() == org.apache.kafka.common.record.internal.CompressionType.NONE) {
             RecordWalker.walk(batch, bytes, checks);
         } else {
@@ -108,7 +108,7 @@ public final class BatchValidator {
             }
             checkDecompressedRecords(batch, checks);
         }
-        long maxTimestamp = checks.finish(lastOffsetDelta(batch));
+        long maxTimestamp = checks.finish();
         if (limits.timestampType() == TimestampType.CREATE_TIME) {
             // As Kafka does: the header gets the records' largest timestamp and the topic's timestamp type, even
             // when only the type differs (a producer may mark its batch log-append time); the CRC is redone if

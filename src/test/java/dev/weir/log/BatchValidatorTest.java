@@ -220,4 +220,15 @@ class BatchValidatorTest {
         extended.putInt(8, extended.capacity() - 12).flip();
         assertThat(errorOf(resealed(extended), LIMITS)).isEqualTo(Errors.NONE);
     }
+
+    @Test
+    void recordsBeyondTheHeadersCountAreInvalidRecordBeforeAnythingElseAboutThem() {
+        // Three records under a header that says two; the third one's timestamp is also out of bounds.
+        ByteBuffer buffer = MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(NOW, "k".getBytes(), "a".getBytes()),
+            new SimpleRecord(NOW, "k".getBytes(), "b".getBytes()),
+            new SimpleRecord(NOW + 7_200_000L, "k".getBytes(), "c".getBytes())).buffer();
+        buffer.putInt(23, 1).putInt(57, 2);
+        // As Kafka answers: kafka-clients' reader finds records left after the count (InvalidRecordException).
+        assertThat(errorOf(resealed(buffer), LIMITS)).isEqualTo(Errors.INVALID_RECORD);
+    }
 }
