@@ -185,6 +185,11 @@ final class ClientsReading {
     /** Reads the records again as Kafka's broker does with compressed batches it keeps as they are. */
     private void readInPlace(DefaultRecordBatch batch) {
         records.clear();
+        if (batch.countOrNull() < 0) {
+            // The in-place reader refuses a negative count too, but only after it opened the decompressing stream,
+            // which it then never closes (zstd-jni's is native memory): leave it unread.
+            return;
+        }
         try {
             readWith(batch.skipKeyValueIterator(BufferSupplier.NO_CACHING));
             inPlaceReadable = true;
