@@ -5,6 +5,7 @@ import java.util.Iterator;
 import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.record.internal.DefaultRecordBatch;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.Record;
@@ -121,15 +122,20 @@ public final class BatchValidator {
 
     /** Checks every record and returns the largest timestamp, correcting the header's if it differs. */
     private static long checkRecords(MutableRecordBatch batch, ByteBuffer bytes, TopicLimits limits, long nowMs) {
-        RecordChecks checks = new RecordChecks(limits, nowMs);
+        RecordChecks checks = new RecordChecks(limits, nowMs, lastOffsetDelta(batch) + 1);
         if (batch.compressionType() == org.apache.kafka.common.record.internal.CompressionType.NONE) {
             RecordWalker.walk(batch, bytes, checks);
         } else {
+            if (batch.compressionType() == org.apache.kafka.common.record.internal.CompressionType.SNAPPY) {
+                SnappySizes.check(bytes.duplicate().position(bytes.position() + DefaultRecordBatch.RECORD_BATCH_OVERHEAD));
+            }
             checkDecompressedRecords(batch, checks);
         }
-        long maxTimestamp = checks.finish(lastOffsetDelta(batch));
-        if (limits.timestampType() == TimestampType.CREATE_TIME && batch.maxTimestamp() != maxTimestamp) {
-            // As Kafka does: the header is corrected to the records' largest timestamp (and the CRC redone).
+        long maxTimestamp = checks.finish();
+        if (limits.timestampType() == TimestampType.CREATE_TIME) {
+            // As Kafka does: the header gets the records' largest timestamp and the topic's timestamp type, even
+            // when only the type differs (a producer may mark its batch log-append time); the CRC is redone if
+            // anything changed.
             batch.setMaxTimestamp(TimestampType.CREATE_TIME, maxTimestamp);
         }
         return maxTimestamp;
@@ -146,6 +152,11 @@ public final class BatchValidator {
             throw new InvalidBatchException(Errors.CORRUPT_MESSAGE, "A record in the batch is malformed: " + e.getMessage());
         } catch (org.apache.kafka.common.KafkaException e) {
             throw new InvalidBatchException(Errors.CORRUPT_MESSAGE, "The batch cannot be read: " + e.getMessage());
+        } catch (VirtualMachineError | LinkageError e) {
+            throw e;
+        } catch (Error e) {
+            // snappy-java reports a corrupt stream (a bad chunk size, say) with SnappyError, an Error.
+            throw new InvalidBatchException(Errors.CORRUPT_MESSAGE, "The batch cannot be decompressed: " + e.getMessage());
         }
     }
 

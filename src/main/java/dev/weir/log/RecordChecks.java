@@ -6,22 +6,30 @@ import org.apache.kafka.common.record.internal.RecordBatch;
 
 /**
  * The checks every record of a produced batch must pass, however the records are read (walked in
- * place or decompressed): offset deltas 0..n-1, a key on compacted topics, timestamps within the
- * topic's bounds; and, at the end, as many records as the header says. Collects the largest
- * timestamp. Not thread-safe; one per batch.
+ * place or decompressed): no more records than the header says, offset deltas 0..n-1, a key on
+ * compacted topics, timestamps within the topic's bounds; and, at the end, as many records as the
+ * header says. Collects the largest timestamp. Not thread-safe; one per batch.
  */
 final class RecordChecks {
     private final TopicLimits limits;
     private final long nowMs;
+    private final int expectedRecords;
     private int count;
     private long maxTimestamp = RecordBatch.NO_TIMESTAMP;
 
-    RecordChecks(TopicLimits limits, long nowMs) {
+    /** {@code expectedRecords}: the record count of the batch's header (which its offset range was checked to match). */
+    RecordChecks(TopicLimits limits, long nowMs, int expectedRecords) {
         this.limits = limits;
         this.nowMs = nowMs;
+        this.expectedRecords = expectedRecords;
     }
 
     void record(int offsetDelta, boolean hasKey, long timestamp) {
+        if (count == expectedRecords) {
+            // As kafka-clients' reader (and so Kafka) finds it: records left after the count, whatever they hold.
+            throw new InvalidBatchException(Errors.INVALID_RECORD, "The batch holds more records than its header's count of "
+                + expectedRecords + ".");
+        }
         if (offsetDelta != count) {
             throw new InvalidBatchException(Errors.INVALID_RECORD, "Record offsets in the batch are not"
                 + " consecutive: expected delta " + count + ", got " + offsetDelta + ".");
@@ -36,11 +44,11 @@ final class RecordChecks {
         count++;
     }
 
-    /** Checks the record count against the header's offset range; returns the largest timestamp. */
-    long finish(int lastOffsetDelta) {
-        if (count != lastOffsetDelta + 1) {
+    /** Checks that the header's count of records were there; returns the largest timestamp. */
+    long finish() {
+        if (count != expectedRecords) {
             throw new InvalidBatchException(Errors.INVALID_RECORD, "The batch holds " + count
-                + " records but its header says " + (lastOffsetDelta + 1) + ".");
+                + " records but its header says " + expectedRecords + ".");
         }
         return maxTimestamp;
     }

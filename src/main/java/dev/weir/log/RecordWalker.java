@@ -2,6 +2,7 @@ package dev.weir.log;
 
 import java.nio.ByteBuffer;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.record.internal.DefaultRecordBatch;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.utils.ByteUtils;
@@ -27,6 +28,10 @@ final class RecordWalker {
         int end = bytes.limit();
         bytes.position(DefaultRecordBatch.RECORD_BATCH_OVERHEAD);
         long baseTimestamp = ((DefaultRecordBatch) batch).baseTimestamp();
+        // In a batch marked log-append time every record has the header's max timestamp, as kafka-clients reads
+        // it (and as the compressed path, which reads through kafka-clients, sees it).
+        boolean logAppendTime = batch.timestampType() == TimestampType.LOG_APPEND_TIME;
+        long logAppendTimestamp = batch.maxTimestamp();
         try {
             while (bytes.position() < end) {
                 int length = ByteUtils.readVarint(bytes);
@@ -35,7 +40,8 @@ final class RecordWalker {
                     throw corrupt("a record length of " + length + " does not fit the batch");
                 }
                 bytes.get();
-                long timestamp = baseTimestamp + ByteUtils.readVarlong(bytes);
+                long timestampDelta = ByteUtils.readVarlong(bytes);
+                long timestamp = logAppendTime ? logAppendTimestamp : baseTimestamp + timestampDelta;
                 int offsetDelta = ByteUtils.readVarint(bytes);
                 int keyLength = skipBytes(bytes);
                 skipBytes(bytes);

@@ -131,4 +131,104 @@ class BatchValidatorTest {
         buffer.put(61, (byte) (100 << 1));
         assertThat(errorOf(resealed(buffer), LIMITS)).isEqualTo(Errors.CORRUPT_MESSAGE);
     }
+
+    /** Sets the timestamp-type bit as a producer may, whatever the topic says. */
+    private static MemoryRecords withLogAppendTimeBit(MemoryRecords records) {
+        ByteBuffer buffer = records.buffer();
+        buffer.putShort(21, (short) (buffer.getShort(21) | 0x08));
+        return resealed(buffer);
+    }
+
+    @Test
+    void aBatchMarkedLogAppendTimeIsStoredAsCreateTimeOnACreateTimeTopic() {
+        // The header's max timestamp already equals the records', so only the timestamp type needs rewriting.
+        ValidatedBatch batch = BatchValidator.validate(withLogAppendTimeBit(records(Compression.NONE, NOW, "k".getBytes(), 2)),
+            LIMITS, NOW);
+        RecordBatch stored = MemoryRecords.readableRecords(batch.bytes()).batches().iterator().next();
+        assertThat(stored.timestampType()).isEqualTo(TimestampType.CREATE_TIME);
+        assertThat(stored.isValid()).isTrue();
+    }
+
+    @Test
+    void aBatchMarkedLogAppendTimeHasItsRecordsTimedAlikeWhetherCompressedOrNot() {
+        for (Compression compression : java.util.List.of(Compression.NONE, Compression.gzip().build())) {
+            MemoryRecords records = records(compression, NOW - 10, "k".getBytes(), 2);
+            records.buffer().putLong(35, NOW - 3);
+            // Read as kafka-clients reads them, every record of such a batch has the header's max timestamp.
+            assertThat(BatchValidator.validate(withLogAppendTimeBit(records), LIMITS, NOW).maxTimestamp())
+                .as(compression.type().name).isEqualTo(NOW - 3);
+        }
+    }
+
+    @Test
+    void aSnappyStreamWithABadChunkSizeIsCorruptMessage() {
+        for (int chunkSize : new int[] {-30, 600 << 20}) {
+            ByteBuffer buffer = records(Compression.snappy().build(), NOW, "k".getBytes(), 3).buffer();
+            // snappy-java's stream: a 16-byte header, then each chunk's compressed size and bytes.
+            buffer.putInt(61 + 16, chunkSize);
+            assertThat(errorOf(resealed(buffer), LIMITS)).as("chunk size " + chunkSize).isEqualTo(Errors.CORRUPT_MESSAGE);
+        }
+    }
+
+    @Test
+    void snappySizesThatCannotBeRightAreCorruptMessageBeforeAnythingIsAllocatedForThem() {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)
+            java.lang.management.ManagementFactory.getThreadMXBean();
+        for (int chunkSize : new int[] {400 << 20, 200}) {
+            ByteBuffer buffer = records(Compression.snappy().build(), NOW, "k".getBytes(), 3).buffer();
+            buffer.putInt(61 + 16, chunkSize);
+            long before = threads.getCurrentThreadAllocatedBytes();
+            assertThat(errorOf(resealed(buffer), LIMITS)).as("chunk size " + chunkSize).isEqualTo(Errors.CORRUPT_MESSAGE);
+            assertThat(threads.getCurrentThreadAllocatedBytes() - before).as("bytes allocated").isLessThan(4 << 20);
+        }
+        // A snappy block without snappy-java's stream header, claiming 400 MiB.
+        ByteBuffer raw = ByteBuffer.allocate(61 + 8);
+        raw.put(records(Compression.snappy().build(), NOW, "k".getBytes(), 1).buffer().limit(61)).put(new byte[] {
+            (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0xc8, 0x01, 0, 0, 0});
+        raw.putInt(8, raw.capacity() - 12).flip();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        assertThat(errorOf(resealed(raw), LIMITS)).isEqualTo(Errors.CORRUPT_MESSAGE);
+        assertThat(threads.getCurrentThreadAllocatedBytes() - before).as("bytes allocated").isLessThan(4 << 20);
+    }
+
+    @Test
+    void snappyBatchesOfManyChunksOrWithoutAStreamHeaderPass() throws java.io.IOException {
+        // 256 KiB of values: snappy-java's stream cuts them into several chunks.
+        SimpleRecord[] values = new SimpleRecord[64];
+        for (int i = 0; i < values.length; i++) {
+            byte[] value = new byte[4096];
+            new java.util.Random(i).nextBytes(value);
+            values[i] = new SimpleRecord(NOW, "k".getBytes(), value);
+        }
+        TopicLimits large = new TopicLimits(1 << 20, TimestampType.CREATE_TIME, Long.MAX_VALUE, 3_600_000L, false);
+        assertThat(errorOf(MemoryRecords.withRecords(Compression.snappy().build(), values), large)).isEqualTo(Errors.NONE);
+        // The same records as one snappy block with no stream header, as some clients compress.
+        ByteBuffer plain = MemoryRecords.withRecords(Compression.NONE, values).buffer();
+        byte[] recordBytes = java.util.Arrays.copyOfRange(plain.array(), 61, plain.limit());
+        byte[] block = org.xerial.snappy.Snappy.compress(recordBytes);
+        ByteBuffer raw = ByteBuffer.allocate(61 + block.length);
+        raw.put(plain.duplicate().limit(61)).put(block);
+        raw.putInt(8, raw.capacity() - 12);
+        raw.putShort(21, (short) (raw.getShort(21) | 2));
+        assertThat(errorOf(resealed(raw.flip()), large)).isEqualTo(Errors.NONE);
+    }
+
+    @Test
+    void fewerThanFourBytesAfterTheLastSnappyChunkEndTheStreamAsSnappyJavaReadsIt() {
+        ByteBuffer built = records(Compression.snappy().build(), NOW, "k".getBytes(), 3).buffer();
+        ByteBuffer extended = ByteBuffer.allocate(built.remaining() + 3).put(built).put(new byte[] {7, 7, 7});
+        extended.putInt(8, extended.capacity() - 12).flip();
+        assertThat(errorOf(resealed(extended), LIMITS)).isEqualTo(Errors.NONE);
+    }
+
+    @Test
+    void recordsBeyondTheHeadersCountAreInvalidRecordBeforeAnythingElseAboutThem() {
+        // Three records under a header that says two; the third one's timestamp is also out of bounds.
+        ByteBuffer buffer = MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(NOW, "k".getBytes(), "a".getBytes()),
+            new SimpleRecord(NOW, "k".getBytes(), "b".getBytes()),
+            new SimpleRecord(NOW + 7_200_000L, "k".getBytes(), "c".getBytes())).buffer();
+        buffer.putInt(23, 1).putInt(57, 2);
+        // As Kafka answers: kafka-clients' reader finds records left after the count (InvalidRecordException).
+        assertThat(errorOf(resealed(buffer), LIMITS)).isEqualTo(Errors.INVALID_RECORD);
+    }
 }
