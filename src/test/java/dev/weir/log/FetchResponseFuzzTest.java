@@ -3,6 +3,7 @@ package dev.weir.log;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.weir.net.FrameProcessor;
+import dev.weir.net.MemoryBudget;
 import dev.weir.net.ResponsePart;
 import dev.weir.protocol.HandlerRegistry;
 import dev.weir.protocol.RequestDispatcher;
@@ -61,7 +62,7 @@ public class FetchResponseFuzzTest {
     private static final short[] VERSIONS = versionsLatestFirst();
     private static final FrameProcessor.Connection CONNECTION = new FrameProcessor.Connection("fuzz",
         new InetSocketAddress(InetAddress.getLoopbackAddress(), 40000),
-        new InetSocketAddress(InetAddress.getLoopbackAddress(), 9092));
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), 9092), new MemoryBudget(Long.MAX_VALUE));
     /** The response the fetch handler stand-in answers with; set before each request. */
     private static FetchResponse nextResponse;
     private static final RequestDispatcher DISPATCHER = new RequestDispatcher(

@@ -85,7 +85,7 @@ public class FrameDecoderFuzzTest {
 
         /** The one place that knows the decoder's constructor. */
         private static FrameDecoder newDecoder(int maxFrameBytes, RequestMemory memory) {
-            return new FrameDecoder(maxFrameBytes, memory, new ReadGate());
+            return new FrameDecoder(maxFrameBytes, 30_000, memory, new ReadGate());
         }
 
         /**

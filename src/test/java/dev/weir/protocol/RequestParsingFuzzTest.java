@@ -5,6 +5,7 @@ import dev.weir.handler.ApiVersionsHandler;
 import dev.weir.handler.ErrorTranslator;
 import dev.weir.net.CloseConnectionException;
 import dev.weir.net.FrameProcessor;
+import dev.weir.net.MemoryBudget;
 import dev.weir.net.ResponsePart;
 import dev.weir.server.ImplementedApis;
 import java.lang.management.ManagementFactory;
@@ -47,7 +48,7 @@ public class RequestParsingFuzzTest {
         (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     private static final FrameProcessor.Connection CONNECTION = new FrameProcessor.Connection("fuzz",
         new InetSocketAddress(InetAddress.getLoopbackAddress(), 40000),
-        new InetSocketAddress(InetAddress.getLoopbackAddress(), 9092));
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), 9092), new MemoryBudget(Long.MAX_VALUE));
     /** Stands in for every handler: fails, so the dispatcher answers with the API's error response. */
     private static final Handler<AbstractRequest> FAILING =
         (scope, request) -> CompletableFuture.failedFuture(new InvalidRequestException("stand-in handler"));
