@@ -67,7 +67,7 @@ public final class RequestDispatcher implements FrameProcessor {
                 + header.clientId() + ": " + e.getMessage(), e);
         }
         if (!registry.isSupported(api, request.version()) && !apiVersionsFallback) {
-            AbstractResponse unsupported = request.getErrorResponse(0, new UnsupportedVersionException(
+            AbstractResponse unsupported = errorAnswer(api, request, new UnsupportedVersionException(
                 "The broker does not implement " + api + "."));
             return CompletableFuture.completedFuture(new Response(BufferCollector.collect(context.buildResponseSend(unsupported)), () -> { }));
         }
@@ -111,6 +111,19 @@ public final class RequestDispatcher implements FrameProcessor {
         }
     }
 
+    /**
+     * The API's error response for a request, which kafka-clients cannot build for every request it parses
+     * (a null array where the error response copies it, say): such a request closes the connection.
+     */
+    private static AbstractResponse errorAnswer(ApiKeys api, AbstractRequest request, Throwable cause) {
+        try {
+            return request.getErrorResponse(0, cause);
+        } catch (RuntimeException e) {
+            throw new CloseConnectionException("Cannot build an error answer to " + api + " v" + request.version()
+                + " (" + cause.getMessage() + "): " + e, e);
+        }
+    }
+
     private static RequestHeader parseHeader(ByteBuffer frame) {
         if (frame.remaining() < 8) {
             throw new CloseConnectionException("Frame of " + frame.remaining() + " bytes is too short for a request header");
@@ -133,6 +146,6 @@ public final class RequestDispatcher implements FrameProcessor {
         if (mapped == Errors.UNKNOWN_SERVER_ERROR) {
             LOG.error("Unexpected error handling {} v{}", api, request.version(), cause);
         }
-        return request.getErrorResponse(0, cause);
+        return errorAnswer(api, request, cause);
     }
 }
