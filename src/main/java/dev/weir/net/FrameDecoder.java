@@ -67,7 +67,13 @@ final class FrameDecoder extends ByteToMessageDecoder {
                 return;
             }
             gate.waitingForMemory(ctx.channel(), false);
-            ctx.channel().pipeline().fireChannelRead(Unpooled.EMPTY_BUFFER);
+            // Straight to this decoder, not through the pipeline: the idle handler before it would count a read
+            // that never completes and stop seeing the connection idle, or stalled, from then on.
+            try {
+                channelRead(ctx, Unpooled.EMPTY_BUFFER);
+            } catch (Exception e) {
+                ctx.fireExceptionCaught(e);
+            }
         });
     }
 

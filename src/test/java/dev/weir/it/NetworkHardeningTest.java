@@ -234,6 +234,39 @@ class NetworkHardeningTest {
         }
     }
 
+    @Test
+    void requestMemoryFilledByStalledFramesIsGivenBackAndOthersAreServed(@TempDir Path own) throws Exception {
+        try (BrokerProcess small = new BrokerProcess(own.resolve("data"), own.resolve("broker.log"),
+            Map.of("queued.max.request.bytes", String.valueOf(1 << 20), "socket.request.stall.timeout.ms", "1000"))) {
+            small.start(Duration.ofSeconds(60));
+            List<Socket> stalled = new ArrayList<>();
+            try {
+                // Three peers each send 600 KiB of a 2 MiB request and stop: together more than the 1 MiB budget.
+                for (int i = 0; i < 3; i++) {
+                    Socket socket = new Socket("127.0.0.1", small.port());
+                    stalled.add(socket);
+                    DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+                    out.writeInt(2 << 20);
+                    out.write(new byte[600 << 10]);
+                    out.flush();
+                }
+                // A client waits while the budget is spent, and is served once the stalled peers are closed.
+                try (RawKafkaClient client = new RawKafkaClient(small.port())) {
+                    assertThat(client.send(apiVersions()).errorCounts()).containsOnlyKeys(Errors.NONE);
+                }
+                for (Socket socket : stalled) {
+                    socket.setSoTimeout(20_000);
+                    assertThat(socket.getInputStream().read()).as("a stalled peer").isEqualTo(-1);
+                }
+                assertThat(small.logSinceStart()).contains("socket.request.stall.timeout.ms").doesNotContain("OutOfMemory");
+            } finally {
+                for (Socket socket : stalled) {
+                    socket.close();
+                }
+            }
+        }
+    }
+
     private static byte[] fetchEverythingFrame(int correlationId) {
         FetchRequestData data = new FetchRequestData().setMaxBytes(Integer.MAX_VALUE).setMaxWaitMs(0).setMinBytes(1)
             .setReplicaId(-1).setSessionEpoch(-1).setTopics(List.of(new FetchRequestData.FetchTopic().setTopic(TOPIC)
