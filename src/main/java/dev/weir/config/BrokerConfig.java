@@ -73,6 +73,17 @@ public final class BrokerConfig {
     public static final String FETCH_BUFFER_POOL_BYTES = "fetch.buffer.pool.bytes";
     public static final String FETCH_VERIFY_CRC = "fetch.verify.crc";
     public static final String TAIL_INDEX_MAX_BATCHES = "tail.index.max.batches";
+    public static final String OBJECT_STORE_URL = "object.store.url";
+    public static final String S3_ENDPOINT = "s3.endpoint";
+    public static final String S3_REGION = "s3.region";
+    public static final String S3_PATH_STYLE_ACCESS = "s3.path.style.access";
+    public static final String S3_ACCESS_KEY = "s3.access.key";
+    public static final String S3_SECRET_KEY = "s3.secret.key";
+    public static final String S3_WAL_OBJECT_MAX_BYTES = "s3.wal.object.max.bytes";
+    public static final String S3_WAL_OBJECT_MAX_AGE_MS = "s3.wal.object.max.age.ms";
+    public static final String METADATA_STORE_URL = "metadata.store.url";
+    public static final String METADATA_STORE_USER = "metadata.store.user";
+    public static final String METADATA_STORE_PASSWORD = "metadata.store.password";
 
     public static final ConfigDef DEFINITION = new ConfigDef()
         .define(NODE_ID, Type.INT, 0, Range.between(0, Integer.MAX_VALUE), Importance.HIGH,
@@ -222,7 +233,36 @@ public final class BrokerConfig {
             "The longest a fetch is held for max.wait.ms, whatever the client asks.")
         .define(TAIL_INDEX_MAX_BATCHES, Type.INT, 1_000_000, Range.between(1024, 100_000_000), Importance.LOW,
             "Recent batch locations kept in memory, shared by all partitions (each keeps 16 to 8192); older"
-                + " ones are read from the index database. About 120 bytes each.");
+                + " ones are read from the index database. About 120 bytes each.")
+        .define(OBJECT_STORE_URL, Type.STRING, null, Importance.HIGH,
+            "Where the log's bytes live: s3://bucket or s3://bucket/prefix for S3 or an S3-compatible store"
+                + " (see the s3.* keys), or file:/path for a local directory. Unset: the objects directory of the"
+                + " data directory.")
+        .define(S3_ENDPOINT, Type.STRING, null, Importance.MEDIUM,
+            "The URL of an S3-compatible server (MinIO, Ceph, ...); unset: AWS S3.")
+        .define(S3_REGION, Type.STRING, null, Importance.MEDIUM,
+            "The S3 region; unset: the AWS SDK's default region chain (us-east-1 when s3.endpoint is set).")
+        .define(S3_PATH_STYLE_ACCESS, Type.BOOLEAN, false, Importance.MEDIUM,
+            "Address the bucket in the URL's path rather than its host name, as most S3-compatible servers need.")
+        .define(S3_ACCESS_KEY, Type.STRING, null, Importance.MEDIUM,
+            "The S3 access key id; unset: the AWS SDK's default credentials chain (environment, profile, web"
+                + " identity, container or instance role).")
+        .define(S3_SECRET_KEY, Type.PASSWORD, null, Importance.MEDIUM,
+            "The S3 secret access key, with s3.access.key.")
+        .define(S3_WAL_OBJECT_MAX_BYTES, Type.INT, 8 * 1024 * 1024, Range.between(64 * 1024, 512 * 1024 * 1024),
+            Importance.MEDIUM, "On S3, where each WAL object is one PUT: a WAL object is sealed when it reaches this"
+                + " size (wal.object.max.bytes is for local disk).")
+        .define(S3_WAL_OBJECT_MAX_AGE_MS, Type.INT, 200, Range.between(1, 10_000), Importance.MEDIUM,
+            "On S3, where each WAL object is one PUT and costs a request: a WAL object is sealed this long after"
+                + " its first batch arrived, unless it reached s3.wal.object.max.bytes before. Produce latency grows"
+                + " with it, request costs shrink (wal.object.max.age.ms is for local disk).")
+        .define(METADATA_STORE_URL, Type.STRING, null, Importance.HIGH,
+            "The metadata database: jdbc:postgresql://host:port/database for PostgreSQL. Unset: SQLite in the"
+                + " data directory.")
+        .define(METADATA_STORE_USER, Type.STRING, null, Importance.MEDIUM,
+            "The PostgreSQL user, unless the URL names it.")
+        .define(METADATA_STORE_PASSWORD, Type.PASSWORD, null, Importance.MEDIUM,
+            "The PostgreSQL password, unless the URL names it.");
 
     private final Map<String, Object> values;
     private final Map<String, String> explicit;
@@ -252,6 +292,12 @@ public final class BrokerConfig {
         List<String> dirs = config.list(LOG_DIRS);
         if (dirs != null && dirs.size() != 1) {
             throw new InvalidConfigException(LOG_DIRS, "exactly one data directory is supported, got " + dirs);
+        }
+        config.objectStoreUrl();
+        String metadataUrl = config.string(METADATA_STORE_URL);
+        if (metadataUrl != null && !metadataUrl.startsWith("jdbc:postgresql:")) {
+            throw new InvalidConfigException(METADATA_STORE_URL, "must be a jdbc:postgresql: URL (unset: SQLite in"
+                + " the data directory), got " + metadataUrl);
         }
         return config;
     }
@@ -285,6 +331,32 @@ public final class BrokerConfig {
             throw new InvalidConfigException(ADVERTISED_LISTENERS, "must name a reachable host and port: " + advertised.get(0));
         }
         return parsed;
+    }
+
+    /** Where the objects live, an s3: or file: URI, or null for the data directory's own. */
+    public java.net.URI objectStoreUrl() {
+        String url = string(OBJECT_STORE_URL);
+        if (url == null) {
+            return null;
+        }
+        java.net.URI parsed;
+        try {
+            parsed = new java.net.URI(url);
+        } catch (java.net.URISyntaxException e) {
+            throw new InvalidConfigException(OBJECT_STORE_URL, "not a URL: " + e.getMessage());
+        }
+        boolean s3 = "s3".equals(parsed.getScheme()) && parsed.getHost() != null && !parsed.getHost().isEmpty();
+        boolean file = "file".equals(parsed.getScheme()) && parsed.getPath() != null && !parsed.getPath().isEmpty();
+        if (!s3 && !file) {
+            throw new InvalidConfigException(OBJECT_STORE_URL, "must be s3://bucket[/prefix] or file:/path, got " + url);
+        }
+        return parsed;
+    }
+
+    /** A password's value, or null when unset. */
+    public String password(String key) {
+        Object value = values.get(key);
+        return value == null ? null : ((org.apache.kafka.common.config.types.Password) value).value();
     }
 
     public Path dataDir() {

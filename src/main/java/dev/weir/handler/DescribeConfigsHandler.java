@@ -126,7 +126,9 @@ public final class DescribeConfigsHandler implements Handler<DescribeConfigsRequ
             if (wanted != null && !wanted.contains(key.name)) {
                 continue;
             }
-            String value = broker.config().valueAsString(key.name);
+            // As Kafka answers: a secret's value is never sent.
+            boolean sensitive = key.type == ConfigDef.Type.PASSWORD;
+            String value = sensitive ? null : broker.config().valueAsString(key.name);
             byte source = broker.config().isExplicit(key.name)
                 ? ConfigSource.STATIC_BROKER_CONFIG.id() : ConfigSource.DEFAULT_CONFIG.id();
             List<DescribeConfigsSynonym> synonyms = new ArrayList<>();
@@ -139,7 +141,7 @@ public final class DescribeConfigsHandler implements Handler<DescribeConfigsRequ
                 .setValue(value)
                 .setReadOnly(true)
                 .setConfigSource(source)
-                .setIsSensitive(false)
+                .setIsSensitive(sensitive)
                 .setSynonyms(synonyms);
             configs.add(withTypeAndDocumentation(config, key.type, key.documentation, detail));
         }

@@ -61,34 +61,42 @@ public final class Log implements AutoCloseable {
         this.clock = clock;
         this.settings = settings;
         this.timer = timer;
+        boolean packed = store.walFiles().isPresent();
         List<String> walFiles = store.list(WalWriter.PREFIX);
         Set<String> committed = metadata.committedObjectKeys();
-        if (WalReplay.replay(store, metadata, walFiles, committed) > 0) {
+        if (packed && WalReplay.replay(store, metadata, walFiles, committed) > 0) {
             committed = metadata.committedObjectKeys();
         }
+        // Where WAL objects are objects of their own, others are this broker's to delete only if it wrote them:
+        // another broker sharing the store may be writing its own right now.
+        java.util.function.LongPredicate ours = packed ? id -> true : id -> ObjectIds.node(id) == Math.floorMod(nodeId, ObjectIds.NODES);
         // A WAL file whose objects were all merged is deleted, but replay still counts on new files coming after it.
         // New ids come after every id in use, so WAL files keep their order, and after that of the last WAL file
         // committed to, which may have been deleted since, because replay counts on new files coming after it.
-        long usedIds = Math.max(recover(committed, WalWriter.PREFIX, walFiles,
-                "WAL files (made ahead, or whose objects never reached a commit)"),
+        long usedIds = Math.max(recover(committed, WalWriter.PREFIX, walFiles, ours,
+                packed ? "WAL files (made ahead, or whose objects never reached a commit)" : "WAL objects that never reached a commit"),
             metadata.lastWalFile().map(key -> objectId(WalWriter.PREFIX, key)).orElse(-1L));
         usedIds = Math.max(usedIds, recover(committed, BatchReader.SEGMENT_PREFIX, store.list(BatchReader.SEGMENT_PREFIX),
-            "segment objects (merging or compaction was cut off)"));
+            ours, "segment objects (merging or compaction was cut off)"));
         this.objectIds = new ObjectIds(clock, nodeId, usedIds);
         this.reader = new BatchReader(store);
         metadata.partitionOffsets().forEach((key, offsets) -> partitions.put(key,
             new PartitionState(offsets.logStartOffset(), offsets.nextOffset())));
-        this.writer = new WalWriter(store, metadata, clock, settings.walObjectMaxBytes(), settings.walObjectMaxAgeMs(),
-            settings.walMaxInFlightObjects(), settings.walFileBytes(), settings.walFileRollMs(), objectIds::next,
-            this::committedNextOffset, this::committed);
+        WalTarget target = packed
+            ? new PackedWalTarget(store, settings.walFileBytes(), settings.walFileRollMs(), objectIds::next)
+            : new ObjectWalTarget(store, objectIds::next);
+        this.writer = new WalWriter(target, metadata, clock, settings.walObjectMaxBytes(), settings.walObjectMaxAgeMs(),
+            settings.walMaxInFlightObjects(), this::committedNextOffset, this::committed);
     }
 
     /**
-     * Deletes the objects under {@code prefix} (listed in {@code stored}) that were written but never
-     * committed (a crash between the two: a WAL file made ahead or never reaching a commit, or a segment
-     * whose index switch never happened); returns the largest id in use under that prefix, or -1.
+     * Deletes the objects under {@code prefix} (listed in {@code stored}) whose ids are {@code ours} and that
+     * were written but never committed (a crash between the two: a WAL file made ahead or never reaching
+     * a commit, or a segment whose index switch never happened); returns the largest id in use under that
+     * prefix, or -1.
      */
-    private long recover(Set<String> committed, String prefix, List<String> stored, String what) {
+    private long recover(Set<String> committed, String prefix, List<String> stored, java.util.function.LongPredicate ours,
+                         String what) {
         long maxId = -1;
         int deleted = 0;
         for (String key : stored) {
@@ -100,7 +108,7 @@ public final class Log implements AutoCloseable {
                 continue;
             }
             maxId = Math.max(maxId, id);
-            if (!committed.contains(key)) {
+            if (!committed.contains(key) && ours.test(id)) {
                 store.delete(key);
                 deleted++;
             }

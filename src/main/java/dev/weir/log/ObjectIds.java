@@ -28,6 +28,11 @@ final class ObjectIds {
         this.last = atLeast;
     }
 
+    /** The node id (its low {@value #NODE_BITS} bits) of the broker that made the id. */
+    static long node(long id) {
+        return (id >>> SEQUENCE_BITS) & (NODES - 1);
+    }
+
     synchronized long next() {
         long fromClock = ((clock.millis() - EPOCH_MILLIS) << (NODE_BITS + SEQUENCE_BITS)) | (node << SEQUENCE_BITS);
         // Within one millisecond, and when the clock stands still or goes back, the count below the node bits goes

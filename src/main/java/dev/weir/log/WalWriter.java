@@ -7,7 +7,6 @@ import dev.weir.metadata.MetadataException;
 import dev.weir.metadata.BatchCoordinator;
 import dev.weir.metadata.PartitionKey;
 import dev.weir.metadata.WalWrite;
-import dev.weir.storage.ObjectStore;
 import dev.weir.storage.StorageException;
 import dev.weir.storage.WalFile;
 import java.nio.ByteBuffer;
@@ -31,20 +30,19 @@ import org.apache.kafka.common.Uuid;
  * commits it to the metadata store, which assigns the offsets. Only then are the appends completed,
  * so an acknowledged batch is durable.
  *
- * <p>WAL objects are written one after another into WAL files of {@code fileBytes}, each created
- * (and, on local disk, allocated) ahead of use (see {@link WalFiles}), so writing an object is one
- * positional write and one data sync. A file is rolled when the next object does not fit or it is
- * older than {@code fileRollMs}; an object larger than a file gets a file of its own size.
+ * <p>Where objects go is the {@link WalTarget}'s business: packed into WAL files on local disk
+ * ({@link PackedWalTarget}), or each an object of its own on S3 ({@link ObjectWalTarget}).
  *
  * <p>An object that cannot be stored fails its produce requests with KAFKA_STORAGE_ERROR; the log says
  * so once until objects are stored again ({@link WalFailureLog}). One that was written but whose
- * commit failed is made void in its file first, so that start-up does not commit it (see
- * {@link WalReplay}).
+ * commit failed is discarded by the target first (made void in its WAL file), so that start-up does not
+ * commit it (see {@link WalReplay}); where the commit may have happened all the same (a database across
+ * the network), the producers are told the outcome is unknown.
  *
  * <p>A pipeline of three stages: the sealing thread closes an object when it reaches
  * {@code maxObjectBytes} or {@code maxAgeMs} after its first batch, but only when one of
  * {@code maxInFlightObjects} write slots is free (while it waits, the object keeps filling: that is
- * the group commit), and at once when no other object is being written; writer threads store objects
+ * the group commit), and, where the target wants it, at once when no other object is being written; writer threads store objects
  * concurrently; the committing thread commits them strictly in the order they were sealed, so offsets
  * follow arrival order and an idempotent producer's pipelined batches stay in sequence. With nothing
  * else in flight the sealing thread writes and commits the object itself. Thread-safe.
@@ -59,7 +57,7 @@ import org.apache.kafka.common.Uuid;
 final class WalWriter implements AutoCloseable {
     /** Objects up to this size are written and committed by the sealing thread when nothing else is in flight. */
     private static final int INLINE_MAX_BYTES = 256 * 1024;
-    /** Zeros that pad an object to the end of its last page; never changed. */
+    /** Zeros that pad an object to the end of its last page, where the target asks for it; never changed. */
     private static final ByteBuffer PADDING = ByteBuffer.allocate(WalFile.ALIGNMENT);
     static final String PREFIX = "wal/";
 
@@ -77,12 +75,11 @@ final class WalWriter implements AutoCloseable {
     }
 
     /**
-     * A sealed object on its way: where it goes in which file, its batches, bytes and the future of its
-     * write; {@code retired} is the file it replaces, closed once this object is committed.
+     * A sealed object on its way: where it goes (null if no place could be made for it), its batches,
+     * bytes and the future of its write.
      */
-    private record Sealed(WalFile file, long position, boolean newFile, WalFile retired, List<Pending> batches,
-                          List<BatchAppend> appends, long[] expectedBaseOffsets, int size, ByteBuffer[] parts,
-                          CompletableFuture<Void> written) {
+    private record Sealed(WalPlacement placement, List<Pending> batches, List<BatchAppend> appends,
+                          long[] expectedBaseOffsets, int size, ByteBuffer[] parts, CompletableFuture<Void> written) {
     }
 
     private final BatchCoordinator metadata;
@@ -112,31 +109,24 @@ final class WalWriter implements AutoCloseable {
     private final java.util.concurrent.ExecutorService writers;
     private final java.util.concurrent.Semaphore writeSlots;
     private final AtomicLong inFlightObjects = new AtomicLong();
-    private final long fileRollNanos;
-    /** The file being filled, where its next object goes and when it was opened; only the sealing thread touches these. */
-    private WalFile current;
-    private long currentPosition;
-    private long currentOpenedNanos;
-    private final WalFiles files;
+    private final WalTarget target;
     private final WalFailureLog failureLog = new WalFailureLog();
-    /** Set by the committing thread when a commit failed, so the sealing thread starts a new file. */
-    private volatile boolean rollRequested;
     /** Set when storing an object failed: the next commit is synced. Touched only where objects are committed, one at a time. */
     private volatile boolean syncNextCommit;
     /** The key of the file of the latest committed object: it and later files may still be written. */
     private volatile String lastCommittedFile;
     private final java.util.concurrent.BlockingQueue<Sealed> toCommit = new java.util.concurrent.LinkedBlockingQueue<>();
-    private static final Sealed END = new Sealed(null, 0, false, null, List.of(), List.of(), null, 0, null, null);
+    private static final Sealed END = new Sealed(null, List.of(), List.of(), null, 0, null, null);
     private static final long UNKNOWN = -1;
 
-    WalWriter(ObjectStore store, BatchCoordinator metadata, java.time.Clock clock, int maxObjectBytes, int maxAgeMs,
-              int maxInFlightObjects, long fileBytes, long fileRollMs, java.util.function.LongSupplier objectIds,
-              ToLongFunction<PartitionKey> committedNextOffset, CommitListener listener) {
+    /** A writer into {@code target}, which it closes when it is closed. */
+    WalWriter(WalTarget target, BatchCoordinator metadata, java.time.Clock clock, int maxObjectBytes, int maxAgeMs,
+              int maxInFlightObjects, ToLongFunction<PartitionKey> committedNextOffset, CommitListener listener) {
+        this.target = target;
         this.metadata = metadata;
         this.clock = clock;
         this.maxObjectBytes = maxObjectBytes;
         this.maxAgeNanos = TimeUnit.MILLISECONDS.toNanos(maxAgeMs);
-        this.fileRollNanos = TimeUnit.MILLISECONDS.toNanos(fileRollMs);
         this.listener = listener;
         this.committedNextOffset = committedNextOffset;
         this.writeSlots = new java.util.concurrent.Semaphore(maxInFlightObjects);
@@ -146,7 +136,6 @@ final class WalWriter implements AutoCloseable {
             writer.setDaemon(true);
             return writer;
         });
-        this.files = new WalFiles(store, fileBytes, objectIds);
         this.sealer = new Thread(this::seal, "weir-wal-seal");
         this.sealer.setDaemon(true);
         this.committer = new Thread(this::commitInOrder, "weir-wal-commit");
@@ -260,7 +249,7 @@ final class WalWriter implements AutoCloseable {
                 }
                 // With no other object being written there is nothing to group with: seal now, so a lone
                 // producer waits only for its own write. Under load the slots are busy and objects fill.
-                boolean idle = inFlightObjects.get() == 0;
+                boolean idle = target.sealsWhenIdle() && inFlightObjects.get() == 0;
                 long waitNanos = firstPendingNanos + maxAgeNanos - System.nanoTime();
                 if (pendingBytes >= maxObjectBytes || waitNanos <= 0 || idle || closed) {
                     return takeUpTo(maxObjectBytes);
@@ -321,27 +310,14 @@ final class WalWriter implements AutoCloseable {
             size += item.batch.sizeInBytes();
             partitions.add(item.partition);
         }
-        // The object takes whole pages of its file (see WalFile): its write is padded with zeros to the next one.
-        long footprint = WalFile.aligned(size);
-        WalFile retired = null;
-        boolean newFile = false;
+        WalPlacement placement;
         try {
-            if (current == null || rollRequested || currentPosition + footprint > current.capacity()
-                || System.nanoTime() - currentOpenedNanos >= fileRollNanos) {
-                rollRequested = false;
-                retired = current;
-                current = null;
-                current = files.roll(footprint);
-                currentPosition = 0;
-                currentOpenedNanos = System.nanoTime();
-                newFile = true;
-            }
+            placement = target.place(size);
         } catch (StorageException e) {
             CompletableFuture<Void> failed = CompletableFuture.failedFuture(e);
-            return new Sealed(null, 0, false, retired, batches, List.of(), null, size, null, failed);
+            return new Sealed(null, batches, List.of(), null, size, null, failed);
         }
-        long start = currentPosition;
-        currentPosition += footprint;
+        long start = placement.position();
         // The object is written from the batches' own buffers (a gathering write), not copied together first.
         ByteBuffer[] parts = new ByteBuffer[batches.size() + 2];
         parts[0] = WalObjectFormat.header(clock.millis(), size, partitions);
@@ -360,9 +336,8 @@ final class WalWriter implements AutoCloseable {
             parts[i + 1] = batch.bytes().duplicate();
             position += batch.sizeInBytes();
         }
-        parts[batches.size() + 1] = PADDING.duplicate().limit((int) (footprint - size));
-        return new Sealed(current, start, newFile, retired, batches, appends, expected, size, parts,
-            new CompletableFuture<>());
+        parts[batches.size() + 1] = PADDING.duplicate().limit((int) (placement.footprint() - size));
+        return new Sealed(placement, batches, appends, expected, size, parts, new CompletableFuture<>());
     }
 
     /** Drops the expected offsets of the topics deleted since the last object, in one pass over them. */
@@ -413,13 +388,13 @@ final class WalWriter implements AutoCloseable {
         return base;
     }
 
-    /** Writes the object into its file, unless sealing it failed already. */
-    private static void write(Sealed sealed) {
+    /** Writes the object to its place, unless sealing it failed already. */
+    private void write(Sealed sealed) {
         if (sealed.written.isDone()) {
             return;
         }
         try {
-            sealed.file.write(sealed.position, sealed.parts);
+            target.write(sealed.placement, sealed.parts);
             sealed.written.complete(null);
         } catch (RuntimeException e) {
             sealed.written.completeExceptionally(e);
@@ -428,24 +403,32 @@ final class WalWriter implements AutoCloseable {
 
     private void commit(Sealed sealed) {
         List<AppendOutcome> outcomes;
+        WalPlacement placement = sealed.placement;
         try {
-            sealed.written.join();
-            // Not synced: the object is on disk already, and start-up commits it again if this commit is lost.
-            // After a failure the next commit is synced, so an object whose commit failed and that could not be
-            // made void (its producer was told the outcome is unknown) can never be committed at start-up ahead
-            // of acknowledged ones, which would move their offsets.
-            outcomes = metadata.commit(new WalWrite(sealed.file.key(), sealed.position + sealed.size, sealed.newFile,
-                syncNextCommit), sealed.appends);
-            syncNextCommit = false;
-            lastCommittedFile = sealed.file.key();
-            failureLog.stored();
-        } catch (RuntimeException e) {
-            failed(sealed, e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e);
-            return;
+            try {
+                sealed.written.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                failed(sealed, e.getCause() != null ? e.getCause() : e, false);
+                return;
+            }
+            try {
+                // Where start-up replays uncommitted objects the commit is not synced: the object is on disk
+                // already, and start-up commits it again if this commit is lost. After a failure the next commit
+                // is synced, so an object whose commit failed and that could not be made void (its producer was
+                // told the outcome is unknown) can never be committed at start-up ahead of acknowledged ones,
+                // which would move their offsets.
+                outcomes = metadata.commit(new WalWrite(placement.key(), placement.position() + sealed.size,
+                    placement.firstInKey(), syncNextCommit || !target.replaysUncommitted()), sealed.appends);
+                syncNextCommit = false;
+                lastCommittedFile = placement.key();
+                failureLog.stored();
+            } catch (RuntimeException e) {
+                failed(sealed, e, true);
+                return;
+            }
         } finally {
-            if (sealed.retired != null) {
-                // Every object of the retired file was sealed before this one, so all are committed now.
-                sealed.retired.close();
+            if (placement != null) {
+                target.commitOver(placement);
             }
         }
         List<Committed> committed = new ArrayList<>(sealed.batches.size());
@@ -457,7 +440,7 @@ final class WalWriter implements AutoCloseable {
             if (expected != UNKNOWN && !asExpected) {
                 mispredicted.add(partition);
             }
-            committed.add(new Committed(partition, sealed.appends.get(i), sealed.file.key(), outcome, asExpected));
+            committed.add(new Committed(partition, sealed.appends.get(i), placement.key(), outcome, asExpected));
         }
         try {
             listener.committed(committed);
@@ -469,27 +452,30 @@ final class WalWriter implements AutoCloseable {
     }
 
     /**
-     * Answers the object's batches with the error its failure calls for, and has the next object start a
-     * new file and sync its commit. An object that was written (or may have been) is made void first, so
-     * that start-up does not commit what its producers were told failed; if even that fails they get
-     * REQUEST_TIMED_OUT, which tells a producer the outcome is unknown, rather than an error that says
-     * nothing was stored.
+     * Answers the object's batches with the error its failure calls for, and has the next object go
+     * somewhere new and sync its commit. An object that was written (or may have been) is discarded by
+     * the target first, so that start-up does not commit what its producers were told failed; if even
+     * that fails, or the commit itself may have happened (a database across the network may fail after
+     * committing), they get REQUEST_TIMED_OUT, which tells a producer the outcome is unknown, rather than
+     * an error that says nothing was stored.
      */
-    private void failed(Sealed sealed, Throwable cause) {
-        rollRequested = true;
+    private void failed(Sealed sealed, Throwable cause, boolean commitTried) {
+        target.startOver();
         syncNextCommit = true;
         boolean storage = cause instanceof StorageException || cause instanceof MetadataException;
         AppendFailure failure = storage ? AppendFailure.STORAGE_FAILED : AppendFailure.INTERNAL_ERROR;
         String message = storage ? "The broker failed to store the batch." : "Internal error while storing.";
-        String where = sealed.file == null ? "a new WAL file" : sealed.file.key();
-        RuntimeException voidFailure = sealed.file == null ? null : makeVoid(sealed);
-        if (voidFailure != null) {
+        String where = sealed.placement == null ? "a new WAL object" : sealed.placement.key();
+        RuntimeException discardFailure = sealed.placement == null ? null : discard(sealed);
+        if (discardFailure != null || (commitTried && !target.replaysUncommitted())) {
             failure = AppendFailure.OUTCOME_UNKNOWN;
-            message = "The broker failed to commit the batch, and may still commit it when it restarts.";
+            message = discardFailure != null
+                ? "The broker failed to commit the batch, and may still commit it when it restarts."
+                : "The broker's commit of the batch failed, and may have happened all the same.";
         }
         failureLog.refused(sealed.batches.size(), where, failure.name(), cause);
-        if (voidFailure != null) {
-            failureLog.outcomeUnknown(where, voidFailure);
+        if (discardFailure != null) {
+            failureLog.outcomeUnknown(where, discardFailure);
         }
         for (Pending item : sealed.batches) {
             // Objects sealed after this one counted on its offsets.
@@ -498,13 +484,10 @@ final class WalWriter implements AutoCloseable {
         }
     }
 
-    /**
-     * Rewrites the first page of the object with a void header and syncs it; returns the failure, if it
-     * failed. The page lies in the file's allocated room, so this needs no free space on a full disk.
-     */
-    private static RuntimeException makeVoid(Sealed sealed) {
+    /** Has the target discard the object; returns the failure, if it failed. */
+    private RuntimeException discard(Sealed sealed) {
         try {
-            sealed.file.write(sealed.position, new ByteBuffer[] {WalObjectFormat.voidFirstPage(sealed.parts)});
+            target.discard(sealed.placement, sealed.parts);
             return null;
         } catch (RuntimeException e) {
             return e;
@@ -527,9 +510,6 @@ final class WalWriter implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         writers.shutdown();
-        if (current != null) {
-            current.close();
-        }
-        files.close();
+        target.close();
     }
 }

@@ -16,16 +16,13 @@ import dev.weir.groups.OffsetCoordinator;
 import dev.weir.log.Compactor;
 import dev.weir.log.DirectBufferPool;
 import dev.weir.log.Log;
-import dev.weir.log.LogSettings;
 import dev.weir.log.Merger;
 import dev.weir.metadata.MetadataStore;
-import dev.weir.metadata.sqlite.SqliteMetadataStore;
 import dev.weir.net.NetworkServer;
 import dev.weir.protocol.HandlerRegistry;
 import dev.weir.protocol.RequestDispatcher;
 import dev.weir.runtime.FatalCheckingScheduledExecutor;
 import dev.weir.storage.ObjectStore;
-import dev.weir.storage.local.LocalObjectStore;
 import dev.weir.topics.LogCleaner;
 import dev.weir.topics.TopicService;
 import java.io.IOException;
@@ -97,18 +94,18 @@ public final class Broker implements AutoCloseable {
     }
 
     private void start(Clock clock, java.util.Deque<AutoCloseable> opened) throws IOException, InterruptedException {
-        metadata = new SqliteMetadataStore(dataDir.resolve("metadata.db"), clock);
+        metadata = Stores.openMetadataStore(config, dataDir, clock);
         opened.push(metadata);
-        store = new LocalObjectStore(dataDir.resolve("objects"));
+        store = Stores.openObjectStore(config, dataDir);
         opened.push(store);
+        Stores.checkSameCluster(store, metadata, Stores.metadataLocation(config, dataDir));
+        LOG.info("Cluster {}: objects in {}, metadata in {}", metadata.clusterId(), store,
+            Stores.metadataLocation(config, dataDir));
         timer = new FatalCheckingScheduledExecutor(1, daemonThreads("weir-timer"));
         opened.push(timer::shutdownNow);
         io = Executors.newFixedThreadPool(config.getInt(BrokerConfig.NUM_IO_THREADS), daemonThreads("weir-io"));
         opened.push(io::shutdownNow);
-        log = new Log(store, metadata, clock, config.nodeId(), new LogSettings(config.getInt(BrokerConfig.WAL_OBJECT_MAX_BYTES),
-            config.getInt(BrokerConfig.WAL_OBJECT_MAX_AGE_MS), config.getInt(BrokerConfig.WAL_MAX_INFLIGHT_OBJECTS),
-            config.getInt(BrokerConfig.WAL_FILE_BYTES), config.getLong(BrokerConfig.WAL_FILE_ROLL_MS),
-            config.getInt(BrokerConfig.TAIL_INDEX_MAX_BATCHES)), timer);
+        log = new Log(store, metadata, clock, config.nodeId(), Stores.logSettings(config, store), timer);
         opened.push(log);
         TopicService topics = new TopicService(metadata, log, config, clock);
         cleaner = new FatalCheckingScheduledExecutor(1, daemonThreads("weir-log-cleaner"));

@@ -15,6 +15,19 @@ public interface ObjectStore extends AutoCloseable {
     /** Starts writing a new object in pieces; the key must not exist. */
     ObjectWriter create(String key);
 
+    /**
+     * Writes a new object of the parts' remaining bytes, in order, at once (on S3 one PUT); the key must
+     * not exist. Durable when it returns.
+     */
+    default void put(String key, ByteBuffer... parts) {
+        try (ObjectWriter writer = create(key)) {
+            for (ByteBuffer part : parts) {
+                writer.write(part.duplicate());
+            }
+            writer.complete();
+        }
+    }
+
     /** Reads {@code length} bytes at {@code position}; fails if the object is shorter. */
     default ByteBuffer read(String key, long position, int length) {
         ByteBuffer buffer = ByteBuffer.allocate(length);

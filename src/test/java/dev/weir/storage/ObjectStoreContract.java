@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 /**
  * What every {@link ObjectStore} promises, run against each backend by a subclass that says how to open
  * one: objects are written once and never overwritten, read in ranges, sized, listed by prefix and
- * deleted; an abandoned writer leaves nothing; a missing object is an error, not empty bytes.
+ * deleted, written in pieces or put at once; an abandoned writer leaves nothing; a missing object is an error, not empty bytes.
  */
 public abstract class ObjectStoreContract {
     private ObjectStore store;
@@ -63,6 +63,19 @@ public abstract class ObjectStoreContract {
         put("segment/a", "first");
         assertThatThrownBy(() -> put("segment/a", "second")).isInstanceOf(StorageException.class);
         assertThat(read("segment/a", 0, 5)).isEqualTo("first");
+    }
+
+    @Test
+    void anObjectPutAtOnceHoldsItsPartsInOrderAndIsNeverOverwritten() {
+        ByteBuffer direct = ByteBuffer.allocateDirect(4).put(utf8("wal ")).flip();
+        ByteBuffer partlyRead = utf8("xxobject");
+        partlyRead.position(2);
+        store.put("wal/1", direct, partlyRead, ByteBuffer.allocate(0));
+        assertThat(store.size("wal/1")).isEqualTo(10);
+        assertThat(read("wal/1", 0, 10)).isEqualTo("wal object");
+        assertThat(direct.remaining()).as("the parts are left as they were").isEqualTo(4);
+        assertThatThrownBy(() -> store.put("wal/1", utf8("again"))).isInstanceOf(StorageException.class);
+        assertThat(read("wal/1", 0, 10)).isEqualTo("wal object");
     }
 
     @Test

@@ -473,6 +473,12 @@ public final class LocalObjectStore implements ObjectStore, FileAccess, WalFileS
         }
     }
 
+    /** Where the objects are, for messages. */
+    @Override
+    public String toString() {
+        return root.toUri().toString();
+    }
+
     @Override
     public void close() {
         open.values().forEach(LocalObjectStore::closeQuietly);

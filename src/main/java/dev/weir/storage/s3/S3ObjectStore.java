@@ -5,6 +5,7 @@ import dev.weir.storage.ObjectWriter;
 import dev.weir.storage.StorageException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -12,10 +13,16 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -47,6 +54,49 @@ public final class S3ObjectStore implements ObjectStore {
         this.prefix = prefix;
     }
 
+    /**
+     * Opens the objects at {@code url} ({@code s3://bucket} or {@code s3://bucket/prefix}). {@code endpoint}
+     * names an S3-compatible server (null: AWS S3); {@code region} null takes the SDK's default region chain
+     * (with an endpoint, us-east-1, which S3-compatible servers ignore); {@code accessKey} and
+     * {@code secretKey} null take the SDK's default credentials chain (environment, profile, web identity,
+     * container or instance role). Against an endpoint, request checksums are sent only where S3 requires
+     * them, as S3-compatible servers expect.
+     */
+    public static S3ObjectStore open(URI url, String endpoint, String region, boolean pathStyle, String accessKey,
+                                     String secretKey) {
+        if (!"s3".equals(url.getScheme()) || url.getHost() == null || url.getHost().isEmpty()) {
+            throw new IllegalArgumentException("an S3 location is s3://bucket or s3://bucket/prefix, not " + url);
+        }
+        String prefix = url.getPath() == null ? "" : url.getPath().replaceAll("^/+", "");
+        if (!prefix.isEmpty() && !prefix.endsWith("/")) {
+            prefix += "/";
+        }
+        S3ClientBuilder builder = S3Client.builder().forcePathStyle(pathStyle);
+        if (endpoint != null) {
+            builder.endpointOverride(URI.create(endpoint))
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+        }
+        if (region != null) {
+            builder.region(Region.of(region));
+        } else if (endpoint != null) {
+            builder.region(Region.US_EAST_1);
+        }
+        if (accessKey != null || secretKey != null) {
+            if (accessKey == null || secretKey == null) {
+                throw new IllegalArgumentException("an S3 access key needs its secret key, and the other way round");
+            }
+            builder.credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)));
+        }
+        return new S3ObjectStore(builder.build(), url.getHost(), prefix);
+    }
+
+    /** Where the objects are, for messages. */
+    @Override
+    public String toString() {
+        return "s3://" + bucket + "/" + prefix;
+    }
+
     private String s3Key(String key) {
         return prefix + key;
     }
@@ -54,6 +104,28 @@ public final class S3ObjectStore implements ObjectStore {
     @Override
     public ObjectWriter create(String key) {
         return new Upload(key);
+    }
+
+    /** One PUT of the parts, copied together, since the SDK's request body is one buffer or stream. */
+    @Override
+    public void put(String key, ByteBuffer... parts) {
+        int size = 0;
+        for (ByteBuffer part : parts) {
+            size = Math.addExact(size, part.remaining());
+        }
+        byte[] bytes = new byte[size];
+        int at = 0;
+        for (ByteBuffer part : parts) {
+            int length = part.remaining();
+            part.duplicate().get(bytes, at, length);
+            at += length;
+        }
+        try {
+            client.putObject(request -> request.bucket(bucket).key(s3Key(key)).ifNoneMatch("*"),
+                RequestBody.fromBytes(bytes));
+        } catch (SdkException e) {
+            throw storageFailure("uploading", key, e);
+        }
     }
 
     /** Puts the bytes of {@code file} as the object, failing if the key is taken. */
