@@ -40,6 +40,10 @@ final class Stores {
     }
 
     static MetadataStore openMetadataStore(BrokerConfig config, Path dataDir, Clock clock) {
+        if (config.string(BrokerConfig.METADATA_STORE_URL) != null) {
+            throw new dev.weir.config.InvalidConfigException(BrokerConfig.METADATA_STORE_URL,
+                "PostgreSQL is not supported yet");
+        }
         return new SqliteMetadataStore(dataDir.resolve("metadata.db"), clock);
     }
 
