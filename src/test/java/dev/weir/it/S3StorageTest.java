@@ -1,0 +1,160 @@
+package dev.weir.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.weir.testing.Clients;
+import dev.weir.testing.S3ProxyProcess;
+import dev.weir.testing.TestBroker;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * A broker whose objects live in S3 (S3Proxy, a real S3 server): every WAL object is an object of its
+ * own, put once; produced records are read back in order, after merging and after a restart; and a
+ * broker whose metadata database belongs to another cluster refuses the bucket.
+ */
+class S3StorageTest {
+    private static final int PARTITIONS = 3;
+    private static final AtomicInteger BUCKETS = new AtomicInteger();
+
+    @TempDir
+    static Path s3Dir;
+    private static S3ProxyProcess s3;
+
+    @TempDir
+    Path dataDir;
+
+    @BeforeAll
+    static void startS3() throws Exception {
+        s3 = S3ProxyProcess.start(s3Dir);
+    }
+
+    @AfterAll
+    static void stopS3() {
+        s3.close();
+    }
+
+    /** A new bucket, and the broker settings that put its objects there under the prefix {@code cluster-a/}. */
+    private static Map<String, String> newBucket() {
+        String bucket = "weir-" + BUCKETS.incrementAndGet();
+        try (S3Client client = s3.client()) {
+            client.createBucket(request -> request.bucket(bucket));
+        }
+        Map<String, String> settings = new HashMap<>();
+        settings.put("object.store.url", "s3://" + bucket + "/cluster-a");
+        settings.put("s3.endpoint", s3.endpoint().toString());
+        settings.put("s3.path.style.access", "true");
+        settings.put("s3.access.key", S3ProxyProcess.ACCESS_KEY);
+        settings.put("s3.secret.key", S3ProxyProcess.SECRET_KEY);
+        settings.put("s3.wal.object.max.age.ms", "20");
+        settings.put("log.merge.interval.ms", "3600000");
+        settings.put("log.merge.min.age.ms", "0");
+        return settings;
+    }
+
+    private static List<String> keys(String bucket, String prefix) {
+        try (S3Client client = s3.client()) {
+            return client.listObjectsV2Paginator(request -> request.bucket(bucket).prefix(prefix)).contents().stream()
+                .map(object -> object.key()).toList();
+        }
+    }
+
+    private static List<TopicPartition> partitions(String topic) {
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (int p = 0; p < PARTITIONS; p++) {
+            partitions.add(new TopicPartition(topic, p));
+        }
+        return partitions;
+    }
+
+    /** Sends {@code count} records round the partitions, idempotent with acks=all, and waits for every acknowledgement. */
+    private static void produce(TestBroker broker, String topic, int from, int count) throws Exception {
+        try (KafkaProducer<String, String> producer = Clients.producer(broker.clientProperties(),
+            Map.of("acks", "all", "enable.idempotence", "true", "linger.ms", "5"))) {
+            List<Future<RecordMetadata>> sent = new ArrayList<>();
+            for (int i = from; i < from + count; i++) {
+                sent.add(producer.send(new ProducerRecord<>(topic, i % PARTITIONS, "k" + i, "v" + i)));
+            }
+            for (Future<RecordMetadata> acknowledged : sent) {
+                acknowledged.get();
+            }
+        }
+    }
+
+    /** Every record reads back once, in the order it was sent to its partition, at offsets from 0. */
+    private static void assertReadsBack(TestBroker broker, String topic, int count) {
+        List<ConsumerRecord<String, String>> records = Clients.readToEnd(broker.clientProperties(), partitions(topic));
+        assertThat(records).hasSize(count);
+        for (int p = 0; p < PARTITIONS; p++) {
+            int partition = p;
+            List<String> values = records.stream().filter(record -> record.partition() == partition)
+                .map(ConsumerRecord::value).toList();
+            List<String> expected = new ArrayList<>();
+            for (int i = partition; i < count; i += PARTITIONS) {
+                expected.add("v" + i);
+            }
+            assertThat(values).as("partition %d", partition).isEqualTo(expected);
+            assertThat(records.stream().filter(record -> record.partition() == partition).map(ConsumerRecord::offset).toList())
+                .as("offsets of partition %d", partition)
+                .isEqualTo(java.util.stream.LongStream.range(0, expected.size()).boxed().toList());
+        }
+    }
+
+    @Test
+    void recordsProducedToS3ReadBackInOrderAfterMergingAndARestart() throws Exception {
+        Map<String, String> settings = newBucket();
+        String bucket = settings.get("object.store.url").substring("s3://".length()).split("/")[0];
+        try (TestBroker broker = new TestBroker(dataDir, settings);
+             Admin admin = Admin.create(broker.clientProperties())) {
+            admin.createTopics(List.of(new NewTopic("orders", PARTITIONS, (short) 1))).all().get();
+            produce(broker, "orders", 0, 3_000);
+            assertThat(keys(bucket, "cluster-a/wal/")).as("WAL objects, each an object of its own").isNotEmpty();
+            assertThat(keys(bucket, "cluster-a/cluster/id")).hasSize(1);
+            assertReadsBack(broker, "orders", 3_000);
+
+            broker.mergeNow();
+            assertThat(keys(bucket, "cluster-a/segment/")).as("segments merged from the WAL objects").isNotEmpty();
+            assertReadsBack(broker, "orders", 3_000);
+        }
+        try (TestBroker restarted = new TestBroker(dataDir, settings)) {
+            assertReadsBack(restarted, "orders", 3_000);
+            produce(restarted, "orders", 3_000, 1_500);
+            assertReadsBack(restarted, "orders", 4_500);
+        }
+    }
+
+    @Test
+    void aBrokerWhoseDatabaseIsOfAnotherClusterRefusesTheBucket(@TempDir Path otherDataDir) throws Exception {
+        Map<String, String> settings = newBucket();
+        try (TestBroker first = new TestBroker(dataDir, settings);
+             Admin admin = Admin.create(first.clientProperties())) {
+            admin.createTopics(List.of(new NewTopic("first", PARTITIONS, (short) 1))).all().get();
+            produce(first, "first", 0, 30);
+        }
+        assertThatThrownBy(() -> new TestBroker(otherDataDir, settings).close())
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("holds the objects of cluster")
+            .hasMessageContaining(otherDataDir.resolve("metadata.db").toString());
+        try (TestBroker again = new TestBroker(dataDir, settings)) {
+            assertReadsBack(again, "first", 30);
+        }
+    }
+}
