@@ -45,9 +45,9 @@ class ArchitectureTest {
     @Test
     void backendsAreReachedOnlyThroughTheirInterfaces() {
         noClasses().that().resideOutsideOfPackages("dev.weir.server..", "dev.weir.storage.local..",
-                "dev.weir.storage.s3..", "dev.weir.metadata.sqlite..")
+                "dev.weir.storage.s3..", "dev.weir.metadata.sqlite..", "dev.weir.metadata.postgres..")
             .should().dependOnClassesThat().resideInAnyPackage("dev.weir.storage.local..", "dev.weir.storage.s3..",
-                "dev.weir.metadata.sqlite..")
+                "dev.weir.metadata.sqlite..", "dev.weir.metadata.postgres..")
             .because("a new backend must be one new package, chosen at start-up").check(classes);
     }
 

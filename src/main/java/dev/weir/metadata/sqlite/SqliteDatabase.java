@@ -1,0 +1,252 @@
+package dev.weir.metadata.sqlite;
+
+import dev.weir.metadata.MetadataException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * The connections to one SQLite file in WAL mode, shared by the store's roles: a single writer
+ * connection, a small pool of read-only connections, and a connection on its own thread that
+ * checkpoints the WAL every second.
+ *
+ * <p>Thread-safe. Writes are serialised on this object's monitor: {@link #write} takes it, and a role
+ * that must keep its in-memory state in step with a write holds it around both. Reads run concurrently,
+ * each on a pooled connection.
+ */
+final class SqliteDatabase implements AutoCloseable {
+    /** Checkpoint messages keep the store's logger name, the one operators know. */
+    private static final Logger LOG = LoggerFactory.getLogger(SqliteMetadataStore.class);
+    private static final int READ_CONNECTIONS = 4;
+    private static final long CHECKPOINT_INTERVAL_MS = 1000;
+
+    private final Connection writer;
+    private final Map<String, PreparedStatement> commitStatements = new HashMap<>();
+    private final Connection checkpointer;
+    private final ScheduledExecutorService checkpoints;
+    private final BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READ_CONNECTIONS);
+    /** Whether the last checkpoint failed, so that a failing one is logged once until one succeeds. */
+    private final AtomicBoolean checkpointFailing = new AtomicBoolean();
+    /** The writer connection's synchronous setting: FULL (true) or NORMAL; guarded by the monitor. */
+    private boolean synced = true;
+
+    /** Work on the writer connection, inside the transaction {@link #write} commits. */
+    interface SqlWork {
+        void run(Connection writer) throws SQLException;
+    }
+
+    /** Work that reads a result from a connection. */
+    interface SqlRead<T> {
+        T apply(Connection connection) throws SQLException;
+    }
+
+    /** Migrates the file's schema and opens the connections; the checkpoints begin a second later. */
+    SqliteDatabase(Path file) throws SQLException {
+        String url = "jdbc:sqlite:" + file.toAbsolutePath();
+        Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration/sqlite")
+            .loggers("slf4j").load().migrate();
+        SQLiteConfig config = new SQLiteConfig();
+        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+        // Checkpoints run on their own connection and thread (below), not inside a commit that a
+        // producer is waiting for; the WAL file is cut back to this size after each.
+        config.setPragma(SQLiteConfig.Pragma.WAL_AUTOCHECKPOINT, "0");
+        config.setPragma(SQLiteConfig.Pragma.JOURNAL_SIZE_LIMIT, Long.toString(64L * 1024 * 1024));
+        config.setBusyTimeout(30_000);
+        writer = config.createConnection(url);
+        writer.setAutoCommit(false);
+        for (int i = 0; i < READ_CONNECTIONS; i++) {
+            SQLiteConfig readConfig = new SQLiteConfig();
+            readConfig.setReadOnly(true);
+            readConfig.setBusyTimeout(30_000);
+            readers.add(readConfig.createConnection(url));
+        }
+        SQLiteConfig checkpointConfig = new SQLiteConfig();
+        checkpointConfig.setBusyTimeout(30_000);
+        checkpointer = checkpointConfig.createConnection(url);
+        checkpoints = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "weir-sqlite-checkpoint");
+            thread.setDaemon(true);
+            return thread;
+        });
+        checkpoints.scheduleWithFixedDelay(this::checkpoint, CHECKPOINT_INTERVAL_MS, CHECKPOINT_INTERVAL_MS,
+            TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Runs start-up work on the writer connection, before the store is shared, and commits it. Failures
+     * are the caller's to report, as a database that cannot be opened.
+     */
+    <T> T initialize(SqlRead<T> work) throws SQLException {
+        T result = work.apply(writer);
+        writer.commit();
+        return result;
+    }
+
+    /** Runs the work in one transaction on the writer connection, synced. */
+    void write(SqlWork work) {
+        write(true, work);
+    }
+
+    /**
+     * Runs the work in one transaction on the writer connection, holding the monitor. With {@code sync}
+     * the transaction is on disk when this returns (synchronous=FULL), otherwise it is in the operating
+     * system's hands (NORMAL: safe from a process crash, and made durable by the next synced transaction
+     * or checkpoint).
+     */
+    synchronized void write(boolean sync, SqlWork work) {
+        try {
+            if (sync != synced) {
+                // The setting may not change inside a transaction, and the driver keeps one open between
+                // commits while auto-commit is off: leave it (it is empty here) for the change.
+                writer.setAutoCommit(true);
+                try (Statement pragma = writer.createStatement()) {
+                    pragma.execute(sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+                } finally {
+                    writer.setAutoCommit(false);
+                }
+                synced = sync;
+            }
+            work.run(writer);
+            writer.commit();
+        } catch (SQLException | RuntimeException e) {
+            try {
+                rollBack();
+                // A failure between addBatch and executeBatch must not leave rows for the next commit.
+                for (PreparedStatement statement : commitStatements.values()) {
+                    statement.clearBatch();
+                }
+            } catch (SQLException rollbackFailure) {
+                e.addSuppressed(rollbackFailure);
+            }
+            if (e instanceof MetadataException metadataException) {
+                throw metadataException;
+            }
+            throw new MetadataException("metadata database write failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Rolls the writer's transaction back and begins the next one, as the driver does after every commit
+     * and rollback. SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR,
+     * SQLITE_NOMEM); the driver's rollback then fails for want of a transaction and never begins the
+     * next, and the next work would run statement by statement, each committed on its own even where
+     * the work as a whole fails. Hence the BEGIN here.
+     */
+    private void rollBack() throws SQLException {
+        try {
+            writer.rollback();
+        } catch (SQLException rollbackFailure) {
+            try (Statement begin = writer.createStatement()) {
+                begin.execute("BEGIN");
+            } catch (SQLException stillInTransaction) {
+                rollbackFailure.addSuppressed(stillInTransaction);
+                throw rollbackFailure;
+            }
+        }
+    }
+
+    /**
+     * A statement of the commit path, prepared once on the writer connection and kept until the database
+     * closes; a failed write clears its pending batch. For use inside {@link #write} work only.
+     */
+    PreparedStatement commitStatement(String sql) throws SQLException {
+        PreparedStatement statement = commitStatements.get(sql);
+        if (statement == null) {
+            statement = writer.prepareStatement(sql);
+            commitStatements.put(sql, statement);
+        }
+        return statement;
+    }
+
+    /** Runs the work on a read-only connection, waiting for one if all are in use. */
+    <T> T read(SqlRead<T> work) {
+        Connection connection;
+        try {
+            connection = readers.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MetadataException("interrupted while waiting for a database connection", e);
+        }
+        try {
+            T result = work.apply(connection);
+            return result;
+        } catch (SQLException e) {
+            throw new MetadataException("metadata database read failed: " + e.getMessage(), e);
+        } finally {
+            readers.add(connection);
+        }
+    }
+
+    /**
+     * Copies committed pages from the WAL into the database file, so that the next commit can write
+     * the WAL from its start again. SQLite starts it over only when a checkpoint has caught up with
+     * the last commit, which a checkpoint running beside a steady stream of commits (a producer sending
+     * one record at a time commits every millisecond) never does: the WAL then grew by every commit,
+     * without bound. So the bulk is copied without blocking anyone, then what was committed meanwhile
+     * (a few pages, or none) while commits wait.
+     */
+    void checkpoint() {
+        try (Statement statement = checkpointer.createStatement()) {
+            statement.execute("PRAGMA wal_checkpoint(PASSIVE)");
+            synchronized (this) {
+                statement.execute("PRAGMA wal_checkpoint(PASSIVE)");
+            }
+            if (checkpointFailing.compareAndSet(true, false)) {
+                LOG.info("SQLite checkpoints succeed again");
+            }
+        } catch (SQLException e) {
+            // A full disk fails every checkpoint until room is freed: said once, not every second.
+            if (checkpointFailing.compareAndSet(false, true)) {
+                LOG.warn("SQLite checkpoint failed; it is retried every second, and said again once it succeeds", e);
+            } else {
+                LOG.debug("SQLite checkpoint failed again", e);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        checkpoints.shutdownNow();
+        try {
+            checkpoints.awaitTermination(10, TimeUnit.SECONDS);
+            checkpointer.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (SQLException e) {
+            throw new MetadataException("closing the metadata database failed", e);
+        }
+        synchronized (this) {
+            try {
+                for (PreparedStatement statement : commitStatements.values()) {
+                    statement.close();
+                }
+                writer.close();
+            } catch (SQLException e) {
+                throw new MetadataException("closing the metadata database failed", e);
+            }
+        }
+        Connection reader;
+        while ((reader = readers.poll()) != null) {
+            try {
+                reader.close();
+            } catch (SQLException e) {
+                throw new MetadataException("closing the metadata database failed", e);
+            }
+        }
+    }
+}
