@@ -3,6 +3,7 @@ package dev.weir.server;
 import dev.weir.config.BrokerConfig;
 import dev.weir.log.LogSettings;
 import dev.weir.metadata.MetadataStore;
+import dev.weir.metadata.postgres.PostgresMetadataStore;
 import dev.weir.metadata.sqlite.SqliteMetadataStore;
 import dev.weir.storage.ObjectStore;
 import dev.weir.storage.StorageException;
@@ -40,9 +41,10 @@ final class Stores {
     }
 
     static MetadataStore openMetadataStore(BrokerConfig config, Path dataDir, Clock clock) {
-        if (config.string(BrokerConfig.METADATA_STORE_URL) != null) {
-            throw new dev.weir.config.InvalidConfigException(BrokerConfig.METADATA_STORE_URL,
-                "PostgreSQL is not supported yet");
+        String url = config.string(BrokerConfig.METADATA_STORE_URL);
+        if (url != null) {
+            return new PostgresMetadataStore(url, config.string(BrokerConfig.METADATA_STORE_USER),
+                config.password(BrokerConfig.METADATA_STORE_PASSWORD), clock);
         }
         return new SqliteMetadataStore(dataDir.resolve("metadata.db"), clock);
     }

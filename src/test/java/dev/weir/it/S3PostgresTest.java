@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.weir.testing.Clients;
+import dev.weir.testing.PostgresProcess;
 import dev.weir.testing.S3ProxyProcess;
 import dev.weir.testing.TestBroker;
 import java.nio.file.Path;
@@ -27,29 +28,47 @@ import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * A broker whose objects live in S3 (S3Proxy, a real S3 server): every WAL object is an object of its
- * own, put once; produced records are read back in order, after merging and after a restart; and a
- * broker whose metadata database belongs to another cluster refuses the bucket.
+ * A broker of the cluster shape: its objects in S3 (S3Proxy, a real S3 server), its metadata in
+ * PostgreSQL (a real server, fsync on). Every WAL object is an object of its own, put once; produced
+ * records read back in order, after merging, and on a broker started with another, empty data
+ * directory, since everything is in the store and the database; and a broker whose database belongs to
+ * another cluster refuses the bucket.
  */
-class S3StorageTest {
+class S3PostgresTest {
     private static final int PARTITIONS = 3;
     private static final AtomicInteger BUCKETS = new AtomicInteger();
 
     @TempDir
     static Path s3Dir;
+    @TempDir
+    static Path postgresDir;
     private static S3ProxyProcess s3;
+    private static PostgresProcess postgres;
 
     @TempDir
     Path dataDir;
 
     @BeforeAll
-    static void startS3() throws Exception {
+    static void startServers() throws Exception {
         s3 = S3ProxyProcess.start(s3Dir);
+        postgres = PostgresProcess.start(postgresDir);
     }
 
     @AfterAll
-    static void stopS3() {
+    static void stopServers() throws Exception {
         s3.close();
+        postgres.close();
+    }
+
+    /**
+     * The broker settings of a new cluster: a new bucket, its objects there under the prefix {@code cluster-a/},
+     * and a new database.
+     */
+    private static Map<String, String> newCluster() throws Exception {
+        Map<String, String> settings = newBucket();
+        settings.put("metadata.store.url", postgres.createDatabase("weir_" + BUCKETS.get()));
+        settings.put("metadata.store.user", PostgresProcess.USER);
+        return settings;
     }
 
     /** A new bucket, and the broker settings that put its objects there under the prefix {@code cluster-a/}. */
@@ -119,8 +138,9 @@ class S3StorageTest {
     }
 
     @Test
-    void recordsProducedToS3ReadBackInOrderAfterMergingAndARestart() throws Exception {
-        Map<String, String> settings = newBucket();
+    void recordsReadBackInOrderAfterMergingAndOnABrokerWithAnotherDataDirectory(@TempDir Path otherDataDir)
+        throws Exception {
+        Map<String, String> settings = newCluster();
         String bucket = settings.get("object.store.url").substring("s3://".length()).split("/")[0];
         try (TestBroker broker = new TestBroker(dataDir, settings);
              Admin admin = Admin.create(broker.clientProperties())) {
@@ -134,7 +154,7 @@ class S3StorageTest {
             assertThat(keys(bucket, "cluster-a/segment/")).as("segments merged from the WAL objects").isNotEmpty();
             assertReadsBack(broker, "orders", 3_000);
         }
-        try (TestBroker restarted = new TestBroker(dataDir, settings)) {
+        try (TestBroker restarted = new TestBroker(otherDataDir, settings)) {
             assertReadsBack(restarted, "orders", 3_000);
             produce(restarted, "orders", 3_000, 1_500);
             assertReadsBack(restarted, "orders", 4_500);
@@ -143,16 +163,23 @@ class S3StorageTest {
 
     @Test
     void aBrokerWhoseDatabaseIsOfAnotherClusterRefusesTheBucket(@TempDir Path otherDataDir) throws Exception {
-        Map<String, String> settings = newBucket();
+        Map<String, String> settings = newCluster();
         try (TestBroker first = new TestBroker(dataDir, settings);
              Admin admin = Admin.create(first.clientProperties())) {
             admin.createTopics(List.of(new NewTopic("first", PARTITIONS, (short) 1))).all().get();
             produce(first, "first", 0, 30);
         }
-        assertThatThrownBy(() -> new TestBroker(otherDataDir, settings).close())
+        Map<String, String> otherDatabase = new HashMap<>(settings);
+        otherDatabase.put("metadata.store.url", postgres.createDatabase("weir_other_" + BUCKETS.get()));
+        assertThatThrownBy(() -> new TestBroker(otherDataDir, otherDatabase).close())
             .isInstanceOf(IllegalStateException.class)
             .hasMessageContaining("holds the objects of cluster")
-            .hasMessageContaining(otherDataDir.resolve("metadata.db").toString());
+            .hasMessageContaining(otherDatabase.get("metadata.store.url"));
+        Map<String, String> sqlite = new HashMap<>(settings);
+        sqlite.remove("metadata.store.url");
+        assertThatThrownBy(() -> new TestBroker(otherDataDir.resolve("sqlite"), sqlite).close())
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining(otherDataDir.resolve("sqlite").resolve("metadata.db").toString());
         try (TestBroker again = new TestBroker(dataDir, settings)) {
             assertReadsBack(again, "first", 30);
         }
