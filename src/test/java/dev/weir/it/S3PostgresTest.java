@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.weir.testing.Clients;
+import dev.weir.testing.MutableClock;
 import dev.weir.testing.PostgresProcess;
 import dev.weir.testing.S3ProxyProcess;
 import dev.weir.testing.TestBroker;
@@ -16,6 +17,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -158,6 +160,39 @@ class S3PostgresTest {
             assertReadsBack(restarted, "orders", 3_000);
             produce(restarted, "orders", 3_000, 1_500);
             assertReadsBack(restarted, "orders", 4_500);
+        }
+    }
+
+    @Test
+    void retentionMovesTheLogStartAndDeletesTheObjectsFromTheBucketAfterTheDelay() throws Exception {
+        Map<String, String> settings = newCluster();
+        settings.put("log.retention.check.interval.ms", "3600000");
+        String bucket = settings.get("object.store.url").substring("s3://".length()).split("/")[0];
+        MutableClock clock = new MutableClock(System.currentTimeMillis());
+        TopicPartition partition = new TopicPartition("retained", 0);
+        try (TestBroker broker = new TestBroker(dataDir, settings, clock);
+             Admin admin = Admin.create(broker.clientProperties());
+             KafkaProducer<String, String> producer = Clients.producer(broker.clientProperties(), Map.of("acks", "all"))) {
+            admin.createTopics(List.of(new NewTopic("retained", 1, (short) 1)
+                .configs(Map.of("retention.ms", "3600000")))).all().get();
+            for (int i = 0; i < 10; i++) {
+                producer.send(new ProducerRecord<>("retained", 0, clock.millis(), "k" + i, "old")).get();
+            }
+            List<String> oldObjects = keys(bucket, "cluster-a/wal/");
+            clock.advance(java.time.Duration.ofHours(2));
+            for (int i = 10; i < 15; i++) {
+                producer.send(new ProducerRecord<>("retained", 0, clock.millis(), "k" + i, "new")).get();
+            }
+
+            broker.enforceRetentionNow();
+            assertThat(admin.listOffsets(Map.of(partition, OffsetSpec.earliest())).partitionResult(partition).get()
+                .offset()).isEqualTo(10);
+            assertThat(keys(bucket, "cluster-a/wal/")).as("kept for log.segment.delete.delay.ms").containsAll(oldObjects);
+            clock.advance(java.time.Duration.ofMinutes(2));
+            broker.enforceRetentionNow();
+            assertThat(keys(bucket, "cluster-a/wal/")).doesNotContainAnyElementsOf(oldObjects);
+            assertThat(Clients.readToEnd(broker.clientProperties(), List.of(partition))).extracting(ConsumerRecord::value)
+                .containsExactly("new", "new", "new", "new", "new");
         }
     }
 

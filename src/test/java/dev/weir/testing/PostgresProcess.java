@@ -105,6 +105,17 @@ public final class PostgresProcess implements AutoCloseable {
         return jdbcUrl(name);
     }
 
+    /** Whether a database of that name exists. */
+    public boolean databaseExists(String name) throws SQLException {
+        try (Connection connection = DriverManager.getConnection(jdbcUrl(), USER, null);
+             java.sql.PreparedStatement select = connection.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+            select.setString(1, name);
+            try (java.sql.ResultSet rows = select.executeQuery()) {
+                return rows.next();
+            }
+        }
+    }
+
     /**
      * Starts the server on the same data directory and port, after {@link #stop()} or {@link #kill()}, and
      * waits until it takes queries (after a kill, once crash recovery has replayed its WAL).

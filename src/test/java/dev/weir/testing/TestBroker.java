@@ -9,7 +9,10 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 
-/** A real single-node broker in this JVM on an ephemeral loopback port, with its data in a given directory. */
+/**
+ * A real broker in this JVM on an ephemeral loopback port, with its data in a given directory: a single
+ * node, or with {@code -Dweir.test.shape=cluster} a broker on S3 and PostgreSQL ({@link TestShape}).
+ */
 public final class TestBroker implements AutoCloseable {
     private final Broker broker;
 
@@ -25,6 +28,7 @@ public final class TestBroker implements AutoCloseable {
         Map<String, String> settings = new HashMap<>();
         settings.put(BrokerConfig.LISTENERS, "PLAINTEXT://127.0.0.1:0");
         settings.put(BrokerConfig.LOG_DIRS, dataDir.toString());
+        settings.putAll(TestShape.settings(dataDir));
         settings.putAll(overrides);
         broker = new Broker(BrokerConfig.of(settings), clock);
     }
