@@ -1,18 +1,14 @@
 package dev.weir.topics;
 
-import dev.weir.log.CompactionSettings;
 import dev.weir.log.Compactor;
 import dev.weir.log.Log;
 import dev.weir.log.Merger;
 import dev.weir.log.UnknownPartitionException;
 import dev.weir.metadata.PartitionKey;
 import java.time.Clock;
-import java.util.List;
-import java.util.Map;
 import java.util.function.Consumer;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.common.config.TopicConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,14 +62,10 @@ public final class LogCleaner {
     public void mergeOnce() {
         merger.mergeOnce(this::segmentBytes, this::keepInPlace, mergeMinAgeMs);
         merger.thinOutWalFiles(this::segmentBytes, brokerRetentionMs());
-        for (Topic topic : topicsWithPolicy("compact")) {
-            CompactionSettings settings = new CompactionSettings(
-                Double.parseDouble(config(topic, TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG)),
-                Long.parseLong(config(topic, TopicConfig.DELETE_RETENTION_MS_CONFIG)),
-                Long.parseLong(config(topic, TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG)),
-                Long.parseLong(config(topic, TopicConfig.MAX_COMPACTION_LAG_MS_CONFIG)),
-                Long.parseLong(config(topic, TopicConfig.SEGMENT_BYTES_CONFIG)));
-            forEachPartition(topic, partition -> compactor.maybeCompact(partition, settings));
+        for (Topic topic : topics.all()) {
+            if (topic.policy().compacts()) {
+                forEachPartition(topic, partition -> compactor.maybeCompact(partition, topic.policy().compaction()));
+            }
         }
         log.collectGarbage(clock.millis(), deleteDelayMs);
     }
@@ -81,7 +73,7 @@ public final class LogCleaner {
     private long segmentBytes(PartitionKey partition) {
         Topic topic = topics.byId(partition.topicId()).orElseThrow(
             () -> new UnknownPartitionException("Unknown partition " + partition));
-        return Long.parseLong(config(topic, TopicConfig.SEGMENT_BYTES_CONFIG));
+        return topic.policy().segmentBytes();
     }
 
     /**
@@ -92,38 +84,28 @@ public final class LogCleaner {
      */
     private boolean keepInPlace(PartitionKey partition) {
         return topics.byId(partition.topicId()).filter(topic -> {
-            long retentionMs = Long.parseLong(config(topic, TopicConfig.RETENTION_MS_CONFIG));
-            return config(topic, TopicConfig.CLEANUP_POLICY_CONFIG).equals(TopicConfig.CLEANUP_POLICY_DELETE)
-                && Long.parseLong(config(topic, TopicConfig.RETENTION_BYTES_CONFIG)) < 0
-                && retentionMs >= 0 && retentionMs == brokerRetentionMs();
+            TopicPolicy policy = topic.policy();
+            return policy.deletes() && !policy.compacts() && policy.retentionBytes() < 0
+                && policy.retentionMs() >= 0 && policy.retentionMs() == brokerRetentionMs();
         }).isPresent();
     }
 
     /** The broker's retention.ms: that of every topic without a value of its own. */
     private long brokerRetentionMs() {
-        return Long.parseLong(topics.configs().value(TopicConfig.RETENTION_MS_CONFIG, Map.of()));
+        return topics.defaultPolicy().retentionMs();
     }
 
     /** One retention pass over every topic, then garbage collection. */
     public void enforceRetentionOnce() {
         long nowMs = clock.millis();
-        for (Topic topic : topicsWithPolicy("delete")) {
-            long retentionMs = Long.parseLong(config(topic, TopicConfig.RETENTION_MS_CONFIG));
-            long retentionBytes = Long.parseLong(config(topic, TopicConfig.RETENTION_BYTES_CONFIG));
-            if (retentionMs >= 0 || retentionBytes >= 0) {
-                forEachPartition(topic, partition -> log.enforceRetention(partition, retentionMs, retentionBytes, nowMs));
+        for (Topic topic : topics.all()) {
+            TopicPolicy policy = topic.policy();
+            if (policy.retains()) {
+                forEachPartition(topic, partition -> log.enforceRetention(partition, policy.retentionMs(),
+                    policy.retentionBytes(), nowMs));
             }
         }
         log.collectGarbage(nowMs, deleteDelayMs);
-    }
-
-    private String config(Topic topic, String name) {
-        return topics.configs().value(name, topic.configs());
-    }
-
-    private List<Topic> topicsWithPolicy(String policy) {
-        return topics.all().stream().filter(topic -> config(topic, TopicConfig.CLEANUP_POLICY_CONFIG).contains(policy))
-            .toList();
     }
 
     /** Runs the work on each partition of the topic, stopping if the topic is deleted meanwhile. */

@@ -5,8 +5,13 @@ import dev.weir.metadata.PartitionKey;
 import java.util.Map;
 import org.apache.kafka.common.Uuid;
 
-/** A topic as the broker serves it: identity, partition count, explicit configs and produce limits. */
-public record Topic(Uuid id, String name, int partitions, Map<String, String> configs, TopicLimits limits) {
+/** A topic as the broker serves it: identity, partition count, explicit configs and the policy they resolve to. */
+public record Topic(Uuid id, String name, int partitions, Map<String, String> configs, TopicPolicy policy) {
+    /** The limits of batches produced to it. */
+    public TopicLimits limits() {
+        return policy.limits();
+    }
+
     public PartitionKey partition(int index) {
         return new PartitionKey(id, index);
     }

@@ -2,7 +2,6 @@ package dev.weir.topics;
 
 import dev.weir.config.BrokerConfig;
 import dev.weir.log.Log;
-import dev.weir.log.TopicLimits;
 import dev.weir.metadata.TopicCatalog;
 import dev.weir.metadata.TopicRecord;
 import java.time.Clock;
@@ -13,7 +12,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.InvalidPartitionsException;
 import org.apache.kafka.common.errors.InvalidReplicaAssignmentException;
 import org.apache.kafka.common.errors.InvalidReplicationFactorException;
@@ -21,7 +19,6 @@ import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.TopicDeletionDisabledException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
-import org.apache.kafka.common.record.TimestampType;
 
 /**
  * The topics of the broker: create, delete, grow, reconfigure, and look up by name or id. Changes go
@@ -61,19 +58,18 @@ public final class TopicService {
     }
 
     private void publish(TopicRecord record) {
-        Topic topic = new Topic(record.id(), record.name(), record.partitions(), record.configs(), limits(record.configs()));
+        Topic topic = new Topic(record.id(), record.name(), record.partitions(), record.configs(), policy(record.configs()));
         byName.put(topic.name(), topic);
         byId.put(topic.id(), topic);
     }
 
-    private TopicLimits limits(Map<String, String> configs) {
-        String timestampType = topicConfigs.value(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, configs);
-        return new TopicLimits(
-            Integer.parseInt(topicConfigs.value(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, configs)),
-            TimestampType.forName(timestampType),
-            Long.parseLong(topicConfigs.value(TopicConfig.MESSAGE_TIMESTAMP_BEFORE_MAX_MS_CONFIG, configs)),
-            Long.parseLong(topicConfigs.value(TopicConfig.MESSAGE_TIMESTAMP_AFTER_MAX_MS_CONFIG, configs)),
-            topicConfigs.value(TopicConfig.CLEANUP_POLICY_CONFIG, configs).contains("compact"));
+    private TopicPolicy policy(Map<String, String> configs) {
+        return TopicPolicy.resolve(topicConfigs, configs);
+    }
+
+    /** The policy of a topic without configs of its own: the broker's defaults. */
+    public TopicPolicy defaultPolicy() {
+        return policy(Map.of());
     }
 
     public Optional<Topic> byName(String name) {
@@ -132,7 +128,7 @@ public final class TopicService {
         checkPartitionCount(count, 0);
         Map<String, String> valid = TopicConfigs.validateAll(configs);
         TopicRecord record = new TopicRecord(Uuid.randomUuid(), name, count, valid, clock.millis());
-        Topic topic = new Topic(record.id(), name, count, record.configs(), limits(record.configs()));
+        Topic topic = new Topic(record.id(), name, count, record.configs(), policy(record.configs()));
         if (validateOnly) {
             return topic;
         }
@@ -231,7 +227,7 @@ public final class TopicService {
     /** Replaces the topic's explicit configs after validating every entry. */
     public synchronized void replaceConfigs(Topic topic, Map<String, String> configs, boolean validateOnly) {
         Map<String, String> valid = TopicConfigs.validateAll(configs);
-        limits(valid);
+        policy(valid);
         if (validateOnly) {
             return;
         }
