@@ -418,7 +418,8 @@ final class WalWriter implements AutoCloseable {
                 // told the outcome is unknown) can never be committed at start-up ahead of acknowledged ones,
                 // which would move their offsets.
                 outcomes = metadata.commit(new WalWrite(placement.key(), placement.position() + sealed.size,
-                    placement.firstInKey(), syncNextCommit || !target.replaysUncommitted()), sealed.appends);
+                    placement.firstInKey(), syncNextCommit || !target.replaysUncommitted(), target.replaysUncommitted()),
+                    sealed.appends);
                 syncNextCommit = false;
                 lastCommittedFile = placement.key();
                 failureLog.stored();

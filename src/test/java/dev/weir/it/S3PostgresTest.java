@@ -146,7 +146,9 @@ class S3PostgresTest {
         String bucket = settings.get("object.store.url").substring("s3://".length()).split("/")[0];
         try (TestBroker broker = new TestBroker(dataDir, settings);
              Admin admin = Admin.create(broker.clientProperties())) {
-            admin.createTopics(List.of(new NewTopic("orders", PARTITIONS, (short) 1))).all().get();
+            // Retention by size: merging copies every batch into segments rather than keeping some in place.
+            admin.createTopics(List.of(new NewTopic("orders", PARTITIONS, (short) 1)
+                .configs(Map.of("retention.bytes", "1000000000")))).all().get();
             produce(broker, "orders", 0, 3_000);
             assertThat(keys(bucket, "cluster-a/wal/")).as("WAL objects, each an object of its own").isNotEmpty();
             assertThat(keys(bucket, "cluster-a/cluster/id")).hasSize(1);

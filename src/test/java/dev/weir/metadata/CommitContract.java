@@ -70,6 +70,17 @@ public interface CommitContract extends StoreFixture {
     }
 
     @Test
+    default void anObjectOfItsOwnIsRecordedWithoutBecomingTheLastWalFile() {
+        PartitionKey zero = new PartitionKey(createTopic("orders", 1), 0);
+        commitOne(first("wal/1", 100), plain(zero, 0, 100, 1));
+        commitOne(new WalWrite("wal/2", 80, true, true, false), plain(zero, 0, 80, 1));
+        assertThat(store().lastWalFile()).contains("wal/1");
+        assertThat(store().objectSize("wal/2")).isEqualTo(80);
+        assertThat(store().committedObjectKeys()).containsExactlyInAnyOrder("wal/1", "wal/2");
+        assertThat(store().partitionOffsets()).containsEntry(zero, new PartitionOffsets(0, 2));
+    }
+
+    @Test
     default void extendingAFileThatIsNotRecordedFailsAndLeavesNothing() {
         Uuid orders = createTopic("orders", 2);
         PartitionKey zero = new PartitionKey(orders, 0);

@@ -68,7 +68,7 @@ final class PostgresBatchCoordinator implements BatchCoordinator {
             insertBatches(connection, written.fileKey(), plan.indexed());
             updateNextOffsets(connection, plan.nextOffsets());
             upsertProducers(connection, plan.producers());
-            if (written.firstInFile()) {
+            if (written.firstInFile() && written.replayed()) {
                 // Last: the one row that commits of every broker may share, held for the shortest time.
                 try (PreparedStatement update = connection.prepareStatement(
                     "UPDATE cluster SET last_wal_file = ? WHERE id = 1")) {

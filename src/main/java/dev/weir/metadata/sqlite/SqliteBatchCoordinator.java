@@ -148,9 +148,11 @@ final class SqliteBatchCoordinator implements BatchCoordinator {
             insertObject.setLong(2, written.end());
             insertObject.setLong(3, clock.millis());
             insertObject.executeUpdate();
-            PreparedStatement lastFile = database.commitStatement("UPDATE cluster SET last_wal_file = ? WHERE id = 1");
-            lastFile.setString(1, fileKey);
-            lastFile.executeUpdate();
+            if (written.replayed()) {
+                PreparedStatement lastFile = database.commitStatement("UPDATE cluster SET last_wal_file = ? WHERE id = 1");
+                lastFile.setString(1, fileKey);
+                lastFile.executeUpdate();
+            }
         } else {
             // created_ms becomes the time of the file's latest commit, which is what merging waits on.
             PreparedStatement extend = database.commitStatement(
