@@ -2,7 +2,7 @@ package dev.weir.handler;
 
 import dev.weir.config.BrokerConfig;
 import dev.weir.config.Listener;
-import dev.weir.log.DirectBufferPool;
+import dev.weir.log.read.DirectBufferPool;
 import dev.weir.log.Log;
 import dev.weir.metadata.MetadataStore;
 import dev.weir.topics.TopicService;

@@ -1,6 +1,6 @@
 package dev.weir.handler;
 
-import dev.weir.log.InvalidBatchException;
+import dev.weir.log.batch.InvalidBatchException;
 import dev.weir.log.UnknownPartitionException;
 import dev.weir.metadata.AppendFailure;
 import dev.weir.metadata.MetadataException;

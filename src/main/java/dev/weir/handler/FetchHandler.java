@@ -1,8 +1,8 @@
 package dev.weir.handler;
 
 import dev.weir.config.BrokerConfig;
-import dev.weir.log.DirectBufferPool;
-import dev.weir.log.SendMode;
+import dev.weir.log.read.DirectBufferPool;
+import dev.weir.log.read.SendMode;
 import dev.weir.log.SendableRead;
 import dev.weir.metadata.PartitionKey;
 import dev.weir.metadata.PartitionOffsets;

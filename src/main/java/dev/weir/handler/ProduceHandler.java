@@ -1,8 +1,8 @@
 package dev.weir.handler;
 
-import dev.weir.log.BatchValidator;
-import dev.weir.log.InvalidBatchException;
-import dev.weir.log.ValidatedBatch;
+import dev.weir.log.batch.BatchValidator;
+import dev.weir.log.batch.InvalidBatchException;
+import dev.weir.log.batch.ValidatedBatch;
 import dev.weir.metadata.AppendOutcome;
 import dev.weir.protocol.CloseConnectionSignal;
 import dev.weir.protocol.Handler;

@@ -1,5 +1,14 @@
 package dev.weir.log;
 
+import dev.weir.log.append.ObjectWalTarget;
+import dev.weir.log.append.PackedWalTarget;
+import dev.weir.log.append.WalTarget;
+import dev.weir.log.append.WalWriter;
+import dev.weir.log.format.Layout;
+import dev.weir.log.batch.ValidatedBatch;
+import dev.weir.log.read.BatchReader;
+import dev.weir.log.read.SendMode;
+import dev.weir.log.recovery.WalReplay;
 import dev.weir.metadata.AppendOutcome;
 import dev.weir.metadata.BatchLocation;
 import dev.weir.metadata.MetadataStore;
@@ -37,7 +46,7 @@ import org.slf4j.LoggerFactory;
 public final class Log implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Log.class);
     /** The leader epoch a single node reports and writes into every batch it serves. */
-    public static final int LEADER_EPOCH = 0;
+    public static final int LEADER_EPOCH = Layout.LEADER_EPOCH;
     private static final int MAX_BATCHES_PER_READ = 2048;
     private static final int FIRST_PAGE_BATCHES = 16;
 
@@ -62,7 +71,7 @@ public final class Log implements AutoCloseable {
         this.settings = settings;
         this.timer = timer;
         boolean packed = store.walFiles().isPresent();
-        List<String> walFiles = store.list(WalWriter.PREFIX);
+        List<String> walFiles = store.list(Layout.WAL_PREFIX);
         Set<String> committed = metadata.committedObjectKeys();
         if (packed && WalReplay.replay(store, metadata, walFiles, committed) > 0) {
             committed = metadata.committedObjectKeys();
@@ -73,10 +82,10 @@ public final class Log implements AutoCloseable {
         // A WAL file whose objects were all merged is deleted, but replay still counts on new files coming after it.
         // New ids come after every id in use, so WAL files keep their order, and after that of the last WAL file
         // committed to, which may have been deleted since, because replay counts on new files coming after it.
-        long usedIds = Math.max(recover(committed, WalWriter.PREFIX, walFiles, ours,
+        long usedIds = Math.max(recover(committed, Layout.WAL_PREFIX, walFiles, ours,
                 packed ? "WAL files (made ahead, or whose objects never reached a commit)" : "WAL objects that never reached a commit"),
-            metadata.lastWalFile().map(key -> objectId(WalWriter.PREFIX, key)).orElse(-1L));
-        usedIds = Math.max(usedIds, recover(committed, BatchReader.SEGMENT_PREFIX, store.list(BatchReader.SEGMENT_PREFIX),
+            metadata.lastWalFile().map(key -> objectId(Layout.WAL_PREFIX, key)).orElse(-1L));
+        usedIds = Math.max(usedIds, recover(committed, Layout.SEGMENT_PREFIX, store.list(Layout.SEGMENT_PREFIX),
             ours, "segment objects (merging or compaction was cut off)"));
         this.objectIds = new ObjectIds(clock, nodeId, usedIds);
         this.reader = new BatchReader(store);
@@ -124,12 +133,8 @@ public final class Log implements AutoCloseable {
         return maxId;
     }
 
-    static String objectKey(String prefix, long id) {
-        return prefix + String.format("%020d", id);
-    }
-
-    static long objectId(String prefix, String key) {
-        return Long.parseLong(key.substring(prefix.length()));
+    private static long objectId(String prefix, String key) {
+        return Layout.objectId(prefix, key);
     }
 
     private long committedNextOffset(PartitionKey partition) {
@@ -188,7 +193,7 @@ public final class Log implements AutoCloseable {
     }
 
     /** Whether the partition exists (its topic was not deleted). */
-    boolean hasPartition(PartitionKey partition) {
+    public boolean hasPartition(PartitionKey partition) {
         return partitions.containsKey(partition);
     }
 
@@ -363,7 +368,7 @@ public final class Log implements AutoCloseable {
         int deleted = 0;
         String open = writer.oldestOpenFile();
         for (String key : metadata.unreferencedObjects(nowMs, nowMs - graceMs)) {
-            if (open != null && key.startsWith(WalWriter.PREFIX) && key.compareTo(open) >= 0) {
+            if (open != null && key.startsWith(Layout.WAL_PREFIX) && key.compareTo(open) >= 0) {
                 continue; // the WAL file being written: later objects will go into it
             }
             // The row goes first: a crash before the file is deleted leaves a file that start-up removes.
@@ -379,19 +384,19 @@ public final class Log implements AutoCloseable {
     }
 
     /** A key for a new segment object, never used before. */
-    String newSegmentKey() {
-        return objectKey(BatchReader.SEGMENT_PREFIX, objectIds.next());
+    public String newSegmentKey() {
+        return Layout.objectKey(Layout.SEGMENT_PREFIX, objectIds.next());
     }
 
-    BatchReader reader() {
+    public BatchReader reader() {
         return reader;
     }
 
-    ObjectStore store() {
+    public ObjectStore store() {
         return store;
     }
 
-    MetadataStore metadata() {
+    public MetadataStore metadata() {
         return metadata;
     }
 
@@ -402,7 +407,7 @@ public final class Log implements AutoCloseable {
      * did not get there first); then the in-memory tail forgets the range, so later reads find the new rows. Runs
      * under the log's lock, which DeleteRecords and retention take too.
      */
-    synchronized boolean switchIndex(PartitionKey partition, long fromOffset, long toOffset, int expectedRows,
+    public synchronized boolean switchIndex(PartitionKey partition, long fromOffset, long toOffset, int expectedRows,
                                      List<dev.weir.metadata.NewSegment> segments, List<BatchLocation> keptInPlace,
                                      List<String> replacedSegments) {
         PartitionState state = partitions.get(partition);

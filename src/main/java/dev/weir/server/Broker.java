@@ -13,17 +13,17 @@ import dev.weir.groups.GroupAdministration;
 import dev.weir.groups.GroupCoordinator;
 import dev.weir.groups.GroupSettings;
 import dev.weir.groups.OffsetCoordinator;
-import dev.weir.log.Compactor;
-import dev.weir.log.DirectBufferPool;
+import dev.weir.log.cleaner.Compactor;
+import dev.weir.log.read.DirectBufferPool;
 import dev.weir.log.Log;
-import dev.weir.log.Merger;
+import dev.weir.log.cleaner.Merger;
 import dev.weir.metadata.MetadataStore;
 import dev.weir.net.NetworkServer;
 import dev.weir.protocol.HandlerRegistry;
 import dev.weir.protocol.RequestDispatcher;
 import dev.weir.runtime.FatalCheckingScheduledExecutor;
 import dev.weir.storage.ObjectStore;
-import dev.weir.topics.LogCleaner;
+import dev.weir.log.cleaner.LogCleaner;
 import dev.weir.topics.TopicService;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -114,7 +114,8 @@ public final class Broker implements AutoCloseable {
             config.getDouble(BrokerConfig.LOG_CLEANER_IO_MAX_BYTES_PER_SECOND),
             config.getInt(BrokerConfig.LOG_CLEANER_IO_BUFFER_SIZE));
         Compactor compactor = new Compactor(log, merger, clock, config.getLong(BrokerConfig.LOG_CLEANER_DEDUPE_BUFFER_SIZE));
-        logCleaner = new LogCleaner(topics, log, merger, compactor, clock,
+        TopicServiceLookup topicLookup = new TopicServiceLookup(topics);
+        logCleaner = new LogCleaner(topicLookup, log, merger, compactor, clock,
             config.getLong(BrokerConfig.LOG_SEGMENT_DELETE_DELAY_MS), config.getLong(BrokerConfig.LOG_MERGE_MIN_AGE_MS));
         logCleaner.schedule(cleaner, config.getLong(BrokerConfig.LOG_RETENTION_CHECK_INTERVAL_MS),
             config.getLong(BrokerConfig.LOG_MERGE_INTERVAL_MS));
@@ -134,7 +135,6 @@ public final class Broker implements AutoCloseable {
         groupThread = new FatalCheckingScheduledExecutor(1, daemonThreads("weir-groups"));
         opened.push(groupThread::shutdownNow);
         GroupCoordinator classic = new GroupCoordinator(groupThread, clock, groupSettings(config));
-        TopicServiceLookup topicLookup = new TopicServiceLookup(topics);
         OffsetCoordinator offsets = new OffsetCoordinator(classic, metadata, topicLookup);
         topics.onDeleted(topic -> offsets.topicDeleted(topic.name()));
         GroupHandlers groups = new GroupHandlers(classic, offsets, new GroupAdministration(classic, offsets));

@@ -1,12 +1,14 @@
 package dev.weir.server;
 
 import dev.weir.groups.TopicLookup;
+import dev.weir.log.cleaner.CleanedTopics;
+import dev.weir.log.policy.TopicPolicy;
 import dev.weir.topics.Topic;
 import dev.weir.topics.TopicService;
 import org.apache.kafka.common.Uuid;
 
-/** The group coordinator's view of the topics, backed by the topic service. */
-final class TopicServiceLookup implements TopicLookup {
+/** The group coordinator's and the log cleaner's views of the topics, backed by the topic service. */
+final class TopicServiceLookup implements TopicLookup, CleanedTopics {
     private final TopicService topics;
 
     TopicServiceLookup(TopicService topics) {
@@ -36,5 +38,24 @@ final class TopicServiceLookup implements TopicLookup {
     @Override
     public boolean exists(String topic, int partition) {
         return topics.byName(topic).map(found -> found.hasPartition(partition)).orElse(false);
+    }
+
+    @Override
+    public java.util.Collection<CleanedTopic> all() {
+        return topics.all().stream().map(TopicServiceLookup::cleaned).toList();
+    }
+
+    @Override
+    public java.util.Optional<CleanedTopic> byId(Uuid id) {
+        return topics.byId(id).map(TopicServiceLookup::cleaned);
+    }
+
+    @Override
+    public TopicPolicy defaults() {
+        return topics.defaultPolicy();
+    }
+
+    private static CleanedTopic cleaned(Topic topic) {
+        return new CleanedTopic(topic.id(), topic.partitions(), topic.policy());
     }
 }

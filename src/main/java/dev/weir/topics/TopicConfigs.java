@@ -1,5 +1,9 @@
 package dev.weir.topics;
 
+import dev.weir.log.policy.CompactionSettings;
+import dev.weir.log.policy.TopicLimits;
+import dev.weir.log.policy.TopicPolicy;
+import org.apache.kafka.common.record.TimestampType;
 import dev.weir.config.BrokerConfig;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -183,5 +187,29 @@ public final class TopicConfigs {
 
     public String value(String name, Map<String, String> topicConfigs) {
         return resolve(name, topicConfigs).value();
+    }
+
+    /** The policy the topic's explicit configs resolve to, with the broker's values and Kafka's defaults. */
+    public TopicPolicy policy(Map<String, String> explicit) {
+        TopicConfigs configs = this;
+        String cleanupPolicy = configs.value(TopicConfig.CLEANUP_POLICY_CONFIG, explicit);
+        boolean compacts = cleanupPolicy.contains(TopicConfig.CLEANUP_POLICY_COMPACT);
+        long segmentBytes = Long.parseLong(configs.value(TopicConfig.SEGMENT_BYTES_CONFIG, explicit));
+        TopicLimits limits = new TopicLimits(
+            Integer.parseInt(configs.value(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, explicit)),
+            TimestampType.forName(configs.value(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, explicit)),
+            Long.parseLong(configs.value(TopicConfig.MESSAGE_TIMESTAMP_BEFORE_MAX_MS_CONFIG, explicit)),
+            Long.parseLong(configs.value(TopicConfig.MESSAGE_TIMESTAMP_AFTER_MAX_MS_CONFIG, explicit)),
+            compacts);
+        CompactionSettings compaction = new CompactionSettings(
+            Double.parseDouble(configs.value(TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, explicit)),
+            Long.parseLong(configs.value(TopicConfig.DELETE_RETENTION_MS_CONFIG, explicit)),
+            Long.parseLong(configs.value(TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, explicit)),
+            Long.parseLong(configs.value(TopicConfig.MAX_COMPACTION_LAG_MS_CONFIG, explicit)),
+            segmentBytes);
+        return new TopicPolicy(limits, cleanupPolicy.contains(TopicConfig.CLEANUP_POLICY_DELETE),
+            Long.parseLong(configs.value(TopicConfig.RETENTION_MS_CONFIG, explicit)),
+            Long.parseLong(configs.value(TopicConfig.RETENTION_BYTES_CONFIG, explicit)), compacts, compaction,
+            segmentBytes);
     }
 }

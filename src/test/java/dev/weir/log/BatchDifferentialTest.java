@@ -1,5 +1,6 @@
 package dev.weir.log;
 
+import dev.weir.log.policy.TopicLimits;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Base64;

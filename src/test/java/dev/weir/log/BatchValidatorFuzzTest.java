@@ -1,5 +1,9 @@
 package dev.weir.log;
 
+import dev.weir.log.batch.BatchValidator;
+import dev.weir.log.batch.InvalidBatchException;
+import dev.weir.log.batch.ValidatedBatch;
+import dev.weir.log.policy.TopicLimits;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.nio.ByteBuffer;
 import java.util.List;

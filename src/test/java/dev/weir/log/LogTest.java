@@ -1,5 +1,15 @@
 package dev.weir.log;
 
+import dev.weir.log.format.Layout;
+import dev.weir.log.append.WalWriter;
+import dev.weir.log.batch.BatchValidator;
+import dev.weir.log.batch.ValidatedBatch;
+import dev.weir.log.cleaner.Merger;
+import dev.weir.log.format.WalObjectFormat;
+import dev.weir.log.policy.TopicLimits;
+import dev.weir.log.read.BatchReader;
+import dev.weir.log.read.SendMode;
+import dev.weir.log.read.SendableRecords;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -303,7 +313,7 @@ class LogTest {
         assertThat(merger.mergeOnce(key -> 1L << 30, key -> true, 0)).as("segments written").isEqualTo(1);
 
         var rows = metadata.batchesFrom(partition, 0, 1000);
-        var kept = rows.stream().filter(row -> row.objectKey().startsWith(WalWriter.PREFIX)).toList();
+        var kept = rows.stream().filter(row -> row.objectKey().startsWith(Layout.WAL_PREFIX)).toList();
         var copied = rows.stream().filter(row -> BatchReader.isSegment(row.objectKey())).toList();
         assertThat(kept).isNotEmpty().allMatch(BatchLocation::finalInObject);
         assertThat(copied).as("the run holding offset 100, copied with its offsets written in").isNotEmpty()

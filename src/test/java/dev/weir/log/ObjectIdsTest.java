@@ -1,5 +1,7 @@
 package dev.weir.log;
 
+import dev.weir.log.format.Layout;
+import dev.weir.log.append.WalWriter;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weir.testing.MutableClock;
@@ -52,7 +54,7 @@ class ObjectIdsTest {
         assertThat(made).isSorted().doesNotHaveDuplicates();
         assertThat(made).allSatisfy(id -> assertThat(node(id)).isEqualTo(5));
         // Keys are zero-padded ids, so a new id's key sorts after the counters older data directories used.
-        assertThat(Log.objectKey(WalWriter.PREFIX, made.get(0))).isGreaterThan(Log.objectKey(WalWriter.PREFIX, 99_999));
+        assertThat(Layout.objectKey(Layout.WAL_PREFIX, made.get(0))).isGreaterThan(Layout.objectKey(Layout.WAL_PREFIX, 99_999));
     }
 
     @Test

@@ -1,7 +1,7 @@
 package dev.weir.testing;
 
 import dev.weir.log.BatchValidatorFuzzTest;
-import dev.weir.log.FetchResponseFuzzTest;
+import dev.weir.log.read.FetchResponseFuzzTest;
 import dev.weir.net.FrameDecoderFuzzTest;
 import dev.weir.protocol.RequestParsingFuzzTest;
 import dev.weir.server.ImplementedApis;
