@@ -81,6 +81,8 @@ public final class BrokerConfig {
     public static final String S3_SECRET_KEY = "s3.secret.key";
     public static final String S3_WAL_OBJECT_MAX_BYTES = "s3.wal.object.max.bytes";
     public static final String S3_WAL_OBJECT_MAX_AGE_MS = "s3.wal.object.max.age.ms";
+    public static final String OBJECT_CACHE_MAX_BYTES = "object.cache.max.bytes";
+    public static final String OBJECT_CACHE_BLOCK_BYTES = "object.cache.block.bytes";
     public static final String METADATA_STORE_URL = "metadata.store.url";
     public static final String METADATA_STORE_USER = "metadata.store.user";
     public static final String METADATA_STORE_PASSWORD = "metadata.store.password";
@@ -256,6 +258,16 @@ public final class BrokerConfig {
             "On S3, where each WAL object is one PUT and costs a request: a WAL object is sealed this long after"
                 + " its first batch arrived, unless it reached s3.wal.object.max.bytes before. Produce latency grows"
                 + " with it, request costs shrink (wal.object.max.age.ms is for local disk).")
+        .define(OBJECT_CACHE_MAX_BYTES, Type.LONG, 256L * 1024 * 1024, Range.atLeast(0), Importance.MEDIUM,
+            "On an object store without local files (S3): heap kept for the bytes of objects last written and read,"
+                + " so that tail consumers read the WAL objects this broker uploaded without a GET, and reads that"
+                + " miss fetch whole blocks (object.cache.block.bytes). Each block counts about 250 bytes more than"
+                + " its own. 0: no cache, every read is a ranged GET. The local store has none: it sends from its"
+                + " files.")
+        .define(OBJECT_CACHE_BLOCK_BYTES, Type.INT, 1024 * 1024, Range.between(64 * 1024, 64 * 1024 * 1024),
+            Importance.LOW, "A read that misses the object cache fetches the aligned blocks of this size around it"
+                + " (a smaller object whole), adjacent ones with one GET: larger blocks mean fewer GETs for a reader"
+                + " walking through an object, and more bytes fetched for one that reads a little.")
         .define(METADATA_STORE_URL, Type.STRING, null, Importance.HIGH,
             "The metadata database: jdbc:postgresql://host:port/database for PostgreSQL. Unset: SQLite in the"
                 + " data directory.")

@@ -5,6 +5,7 @@ import dev.weir.log.LogSettings;
 import dev.weir.metadata.MetadataStore;
 import dev.weir.metadata.postgres.PostgresMetadataStore;
 import dev.weir.metadata.sqlite.SqliteMetadataStore;
+import dev.weir.storage.CachingObjectStore;
 import dev.weir.storage.ObjectStore;
 import dev.weir.storage.StorageException;
 import dev.weir.storage.local.LocalObjectStore;
@@ -17,8 +18,8 @@ import java.time.Clock;
 
 /**
  * The two stores a broker stands on, as the configuration names them: the object store (the data
- * directory's objects, a local directory, or S3) and the metadata database (SQLite in the data
- * directory, or PostgreSQL), and the check that they belong to one cluster.
+ * directory's objects, a local directory, or S3 behind a read cache) and the metadata database (SQLite
+ * in the data directory, or PostgreSQL), and the check that they belong to one cluster.
  */
 final class Stores {
     /** The object that names the cluster whose objects a store holds, written by the first broker on it. */
@@ -35,9 +36,12 @@ final class Stores {
         if ("file".equals(url.getScheme())) {
             return new LocalObjectStore(Path.of(url));
         }
-        return S3ObjectStore.open(url, config.string(BrokerConfig.S3_ENDPOINT), config.string(BrokerConfig.S3_REGION),
-            config.getBoolean(BrokerConfig.S3_PATH_STYLE_ACCESS), config.string(BrokerConfig.S3_ACCESS_KEY),
-            config.password(BrokerConfig.S3_SECRET_KEY));
+        ObjectStore s3 = S3ObjectStore.open(url, config.string(BrokerConfig.S3_ENDPOINT),
+            config.string(BrokerConfig.S3_REGION), config.getBoolean(BrokerConfig.S3_PATH_STYLE_ACCESS),
+            config.string(BrokerConfig.S3_ACCESS_KEY), config.password(BrokerConfig.S3_SECRET_KEY));
+        long cacheBytes = config.getLong(BrokerConfig.OBJECT_CACHE_MAX_BYTES);
+        return cacheBytes == 0 ? s3
+            : new CachingObjectStore(s3, cacheBytes, config.getInt(BrokerConfig.OBJECT_CACHE_BLOCK_BYTES));
     }
 
     static MetadataStore openMetadataStore(BrokerConfig config, Path dataDir, Clock clock) {

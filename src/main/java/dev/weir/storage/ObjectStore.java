@@ -38,6 +38,27 @@ public interface ObjectStore extends AutoCloseable {
     /** Fills {@code target}'s remaining bytes from {@code position}; fails if the object is shorter. */
     void readInto(String key, long position, ByteBuffer target);
 
+    /**
+     * Fills the targets' remaining bytes, one after another, from {@code position}, as far as the object
+     * goes (on S3 one ranged GET), and returns how many bytes were read: fewer than asked only where the
+     * object ends, none from its end on. Fails if there is no such object. This default asks for the
+     * object's size first; a store that learns where an object ends from the read itself overrides it.
+     */
+    default long readAtMost(String key, long position, ByteBuffer... targets) {
+        long available = Math.max(0, size(key) - position);
+        long read = 0;
+        for (ByteBuffer target : targets) {
+            int length = (int) Math.min(target.remaining(), available - read);
+            if (length <= 0) {
+                break;
+            }
+            readInto(key, position + read, target.slice().limit(length));
+            target.position(target.position() + length);
+            read += length;
+        }
+        return read;
+    }
+
     /** The object's size in bytes; fails if there is no such object. */
     long size(String key);
 

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 /**
  * What every {@link ObjectStore} promises, run against each backend by a subclass that says how to open
  * one: objects are written once and never overwritten, read in ranges, sized, listed by prefix and
- * deleted, written in pieces or put at once; an abandoned writer leaves nothing; a missing object is an error, not empty bytes.
+ * deleted, written in pieces or put at once; a read at most stops where the object ends; an abandoned writer
+ * leaves nothing; a missing object is an error, not empty bytes.
  */
 public abstract class ObjectStoreContract {
     private ObjectStore store;
@@ -76,6 +77,19 @@ public abstract class ObjectStoreContract {
         assertThat(direct.remaining()).as("the parts are left as they were").isEqualTo(4);
         assertThatThrownBy(() -> store.put("wal/1", utf8("again"))).isInstanceOf(StorageException.class);
         assertThat(read("wal/1", 0, 10)).isEqualTo("wal object");
+    }
+
+    @Test
+    void aReadAtMostFillsItsBuffersInOrderAndStopsWhereTheObjectEnds() {
+        put("segment/a", "0123456789");
+        ByteBuffer heap = ByteBuffer.allocate(4);
+        ByteBuffer direct = ByteBuffer.allocateDirect(8);
+        assertThat(store.readAtMost("segment/a", 3, heap, direct)).isEqualTo(7);
+        assertThat(StandardCharsets.UTF_8.decode(heap.flip()).toString()).isEqualTo("3456");
+        assertThat(StandardCharsets.UTF_8.decode(direct.flip()).toString()).isEqualTo("789");
+        assertThat(store.readAtMost("segment/a", 10, ByteBuffer.allocate(4))).isZero();
+        assertThatThrownBy(() -> store.readAtMost("segment/missing", 0, ByteBuffer.allocate(1)))
+            .isInstanceOf(StorageException.class).hasMessageContaining("missing");
     }
 
     @Test

@@ -15,6 +15,7 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -81,9 +82,13 @@ public final class S3ProxyProcess implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port);
     }
 
-    /** A client of this server, signing with the test credentials, with path-style bucket addressing. */
-    public S3Client client() {
+    /**
+     * A client of this server, signing with the test credentials, with path-style bucket addressing, that
+     * shows each request to the interceptors.
+     */
+    public S3Client client(ExecutionInterceptor... interceptors) {
         return S3Client.builder().endpointOverride(endpoint()).region(Region.US_EAST_1).forcePathStyle(true)
+            .overrideConfiguration(configuration -> configuration.executionInterceptors(List.of(interceptors)))
             .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
             // Checksums only where S3 requires them, as S3-compatible servers other than AWS expect.
             .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)

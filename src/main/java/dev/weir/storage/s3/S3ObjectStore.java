@@ -39,6 +39,7 @@ public final class S3ObjectStore implements ObjectStore {
     private static final int HTTP_NOT_FOUND = 404;
     private static final int HTTP_PRECONDITION_FAILED = 412;
     private static final int HTTP_CONFLICT = 409;
+    private static final int HTTP_RANGE_NOT_SATISFIABLE = 416;
 
     private final S3Client client;
     private final String bucket;
@@ -140,25 +141,63 @@ public final class S3ObjectStore implements ObjectStore {
     @Override
     public void readInto(String key, long position, ByteBuffer target) {
         int length = target.remaining();
+        if (readAtMost(key, position, target) < length) {
+            throw new StorageException("object " + key + " ends before byte " + (position + length));
+        }
+    }
+
+    /** One ranged GET; a range that starts at or after the object's end (416) reads nothing. */
+    @Override
+    public long readAtMost(String key, long position, ByteBuffer... targets) {
+        long length = 0;
+        for (ByteBuffer target : targets) {
+            length += target.remaining();
+        }
         if (length == 0) {
-            return;
+            return 0;
         }
         long last = position + length - 1;
         try (ResponseInputStream<GetObjectResponse> in = client.getObject(
             request -> request.bucket(bucket).key(s3Key(key)).range("bytes=" + position + "-" + last))) {
-            byte[] chunk = new byte[Math.min(length, 64 * 1024)];
-            while (target.hasRemaining()) {
-                int read = in.read(chunk, 0, Math.min(chunk.length, target.remaining()));
-                if (read < 0) {
-                    throw new StorageException("object " + key + " ends before byte " + (last + 1));
-                }
-                target.put(chunk, 0, read);
+            return readFully(in, targets);
+        } catch (S3Exception e) {
+            if (e.statusCode() == HTTP_RANGE_NOT_SATISFIABLE) {
+                return 0;
             }
+            throw storageFailure("reading", key, e);
         } catch (SdkException e) {
             throw storageFailure("reading", key, e);
         } catch (IOException e) {
             throw new StorageException("reading object " + key + " failed: " + e.getMessage(), e);
         }
+    }
+
+    /** Fills the targets from the stream until they are full or it ends; heap buffers without a bounce copy. */
+    private static long readFully(InputStream in, ByteBuffer[] targets) throws IOException {
+        byte[] chunk = null;
+        long read = 0;
+        for (ByteBuffer target : targets) {
+            while (target.hasRemaining()) {
+                int n;
+                if (target.hasArray()) {
+                    n = in.read(target.array(), target.arrayOffset() + target.position(), target.remaining());
+                    if (n > 0) {
+                        target.position(target.position() + n);
+                    }
+                } else {
+                    chunk = chunk != null ? chunk : new byte[64 * 1024];
+                    n = in.read(chunk, 0, Math.min(chunk.length, target.remaining()));
+                    if (n > 0) {
+                        target.put(chunk, 0, n);
+                    }
+                }
+                if (n < 0) {
+                    return read;
+                }
+                read += n;
+            }
+        }
+        return read;
     }
 
     @Override
