@@ -58,6 +58,8 @@ public final class Log implements AutoCloseable {
     private final Map<PartitionKey, PartitionState> partitions = new ConcurrentHashMap<>();
     private final Map<PartitionKey, Set<CompletableFuture<Void>>> waiters = new ConcurrentHashMap<>();
     private final WalWriter writer;
+    /** Other brokers' commits to the same database, noticed; stopped on close. */
+    private final AutoCloseable commitFeed;
     private final BatchReader reader;
     /** Ids of new WAL files and segment objects, one sequence for both. */
     private final ObjectIds objectIds;
@@ -96,6 +98,7 @@ public final class Log implements AutoCloseable {
             : new ObjectWalTarget(store, objectIds::next);
         this.writer = new WalWriter(target, metadata, clock, settings.walObjectMaxBytes(), settings.walObjectMaxAgeMs(),
             settings.walMaxInFlightObjects(), this::committedNextOffset, this::committed);
+        this.commitFeed = metadata.followCommits(this::committedElsewhere);
     }
 
     /**
@@ -142,6 +145,23 @@ public final class Log implements AutoCloseable {
         return state == null ? -1 : state.highWatermark();
     }
 
+    /** Other brokers committed up to these next offsets: the partitions' caches move on, and their fetches wake. */
+    private void committedElsewhere(Map<PartitionKey, Long> nextOffsets) {
+        nextOffsets.forEach((partition, next) -> {
+            PartitionState state = partitions.get(partition);
+            if (state != null && state.committedElsewhere(next)) {
+                wake(partition);
+            }
+        });
+    }
+
+    private void wake(PartitionKey partition) {
+        Set<CompletableFuture<Void>> waiting = waiters.remove(partition);
+        if (waiting != null) {
+            waiting.forEach(future -> future.complete(null));
+        }
+    }
+
     private void committed(List<WalWriter.Committed> batches) {
         Set<PartitionKey> touched = new java.util.HashSet<>();
         for (WalWriter.Committed batch : batches) {
@@ -158,12 +178,7 @@ public final class Log implements AutoCloseable {
                 batch.finalInObject()), maxTailBatchesPerPartition());
             touched.add(batch.partition());
         }
-        for (PartitionKey partition : touched) {
-            Set<CompletableFuture<Void>> waiting = waiters.remove(partition);
-            if (waiting != null) {
-                waiting.forEach(future -> future.complete(null));
-            }
-        }
+        touched.forEach(this::wake);
     }
 
     /** The broker-wide tail budget shared by the partitions (at least 16 batches each, at most 8192). */
@@ -447,6 +462,11 @@ public final class Log implements AutoCloseable {
 
     @Override
     public void close() {
+        try {
+            commitFeed.close();
+        } catch (Exception e) {
+            LOG.warn("Stopping to follow other brokers' commits failed", e);
+        }
         writer.close();
         waiters.values().forEach(set -> set.forEach(future -> future.complete(null)));
     }

@@ -12,7 +12,9 @@ import java.util.List;
  * bisection: a fetch looks it up once per partition, and a sorted array is both cheaper to search and
  * far cheaper for the JIT to compile than a concurrent skip list. Changes and tail lookups are
  * serialised on this object (the committing thread, fetches, DeleteRecords and retention, merging);
- * the offsets are read without the lock.
+ * the offsets are read without the lock. With other brokers writing to the same partition, the offsets
+ * and the tail are a cache of what the database holds: their commits, noticed or met in the gaps of this
+ * broker's own, move the high watermark and make the tail start over.
  */
 final class PartitionState {
     private static final int MIN_CAPACITY = 16;
@@ -46,9 +48,12 @@ final class PartitionState {
      * {@code maxTailBatches}, which the log derives from its budget for all partitions.
      */
     synchronized void committed(BatchLocation batch, int maxTailBatches) {
+        if (batch.lastOffset() < highWatermark) {
+            return; // known already: another broker's commit after it was noticed first
+        }
         if (batch.baseOffset() != highWatermark) {
-            throw new IllegalStateException("batch at " + batch.baseOffset() + " does not follow the high watermark "
-                + highWatermark);
+            // Another broker committed the offsets between: the tail starts over with this batch.
+            startOver(batch.baseOffset());
         }
         if (batch.lastOffset() > mergedThrough) {
             append(batch);
@@ -57,6 +62,28 @@ final class PartitionState {
         while (tailSize > maxTailBatches) {
             tailStartOffset = removeOldest().lastOffset() + 1;
         }
+    }
+
+    /**
+     * Another broker committed up to {@code nextOffset}: the high watermark moves there, and the tail,
+     * which holds no locations of that broker's batches, starts over after them (reads before that go to
+     * the index database). False if the offset was known already.
+     */
+    synchronized boolean committedElsewhere(long nextOffset) {
+        if (nextOffset <= highWatermark) {
+            return false;
+        }
+        startOver(nextOffset);
+        highWatermark = nextOffset;
+        return true;
+    }
+
+    /** Empties the tail, to go on from {@code offset}. */
+    private void startOver(long offset) {
+        while (tailSize > 0) {
+            removeOldest();
+        }
+        tailStartOffset = offset;
     }
 
     synchronized void logStartMoved(long newLogStartOffset) {

@@ -33,4 +33,15 @@ public interface BatchCoordinator {
 
     /** A producer id never handed out before. */
     long nextProducerId();
+
+    /**
+     * Tells {@code listener}, on a thread of the store's, the next offsets of partitions that other
+     * writers (other brokers on the same database) committed to, soon after their commits; and, after a
+     * time in which it may have missed some (at the start, after a lost connection), the next offsets of
+     * every partition. A store that only one writer opens (SQLite) never calls it. Closing the result
+     * stops it.
+     */
+    default AutoCloseable followCommits(java.util.function.Consumer<Map<PartitionKey, Long>> listener) {
+        return () -> { };
+    }
 }

@@ -19,6 +19,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -162,6 +163,65 @@ class S3PostgresTest {
             assertReadsBack(restarted, "orders", 3_000);
             produce(restarted, "orders", 3_000, 1_500);
             assertReadsBack(restarted, "orders", 4_500);
+        }
+    }
+
+    @Test
+    void twoBrokersOnOneStoreAndDatabaseServeEachOthersRecordsInOneOrder(@TempDir Path otherDataDir) throws Exception {
+        Map<String, String> settings = newCluster();
+        Map<String, String> otherSettings = new HashMap<>(settings);
+        otherSettings.put("node.id", "1");
+        try (TestBroker first = new TestBroker(dataDir, settings);
+             Admin admin = Admin.create(first.clientProperties())) {
+            admin.createTopics(List.of(new NewTopic("shared", PARTITIONS, (short) 1))).all().get();
+            try (TestBroker second = new TestBroker(otherDataDir, otherSettings);
+                 KafkaConsumer<String, String> tailing = Clients.consumer(second.clientProperties(),
+                     Map.of("enable.auto.commit", "false", "fetch.max.wait.ms", "10000"))) {
+                // A consumer of the second broker, waiting at the end of the log before anything is produced: only
+                // the first broker's commits, noticed through the database, can wake it.
+                tailing.assign(partitions("shared"));
+                tailing.seekToBeginning(partitions("shared"));
+                List<ConsumerRecord<String, String>> seen = new ArrayList<>();
+                tailing.poll(java.time.Duration.ofMillis(200)).forEach(seen::add);
+                produce(first, "shared", 0, 900);
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> {
+                    tailing.poll(java.time.Duration.ofMillis(100)).forEach(seen::add);
+                    return seen.size() >= 900;
+                });
+                assertThat(seen).hasSize(900);
+
+                // Both brokers now write the same partitions at once: the database orders their commits.
+                Thread other = new Thread(() -> {
+                    try {
+                        produce(second, "shared", 900, 900);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                other.start();
+                produce(first, "shared", 1_800, 900);
+                other.join();
+                List<ConsumerRecord<String, String>> viaFirst = Clients.readToEnd(first.clientProperties(), partitions("shared"));
+                List<ConsumerRecord<String, String>> viaSecond = Clients.readToEnd(second.clientProperties(),
+                    partitions("shared"));
+                assertThat(viaFirst).hasSize(2_700);
+                assertThat(viaSecond.stream().map(record -> record.partition() + "@" + record.offset() + "=" + record.value()))
+                    .containsExactlyElementsOf(viaFirst.stream()
+                        .map(record -> record.partition() + "@" + record.offset() + "=" + record.value()).toList());
+                for (int p = 0; p < PARTITIONS; p++) {
+                    int partition = p;
+                    List<ConsumerRecord<String, String>> records = viaFirst.stream()
+                        .filter(record -> record.partition() == partition).toList();
+                    assertThat(records.stream().map(ConsumerRecord::offset).toList()).as("offsets of partition %d", p)
+                        .isEqualTo(java.util.stream.LongStream.range(0, records.size()).boxed().toList());
+                    // Each producer's records keep the order it sent them in.
+                    for (int[] range : new int[][] {{0, 900}, {900, 1_800}, {1_800, 2_700}}) {
+                        List<Integer> sent = records.stream().map(record -> Integer.parseInt(record.value().substring(1)))
+                            .filter(i -> i >= range[0] && i < range[1]).toList();
+                        assertThat(sent).isSorted();
+                    }
+                }
+            }
         }
     }
 

@@ -70,4 +70,28 @@ class PartitionStateTest {
         state.committed(batch(1000), 8192);
         assertThat(baseOffsets(state.tailFrom(2000, 10))).containsExactly(2000L);
     }
+
+    @Test
+    void anotherBrokersCommitsMoveTheHighWatermarkAndTheTailStartsOverAfterThem() {
+        PartitionState state = withBatches(5, 1000);
+        assertThat(state.highWatermark()).isEqualTo(10);
+
+        assertThat(state.committedElsewhere(14)).isTrue();
+        assertThat(state.highWatermark()).isEqualTo(14);
+        assertThat(state.tailFrom(4, 10)).as("the tail knows none of the other broker's batches").isNull();
+        assertThat(state.committedElsewhere(12)).as("known already").isFalse();
+        assertThat(state.highWatermark()).isEqualTo(14);
+
+        // This broker's own commit, noticed from the database before its own listener ran, is not added twice.
+        state.committed(batch(6), 1000);
+        assertThat(state.highWatermark()).isEqualTo(14);
+        state.committed(batch(7), 1000);
+        assertThat(baseOffsets(state.tailFrom(14, 10))).containsExactly(14L);
+
+        // A commit after a gap (another broker's commits between, not noticed yet) starts the tail over at it.
+        state.committed(batch(9), 1000);
+        assertThat(state.highWatermark()).isEqualTo(20);
+        assertThat(state.tailFrom(15, 10)).isNull();
+        assertThat(baseOffsets(state.tailFrom(18, 10))).containsExactly(18L);
+    }
 }

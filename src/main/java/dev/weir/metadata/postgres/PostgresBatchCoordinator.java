@@ -37,10 +37,21 @@ import java.util.Set;
 final class PostgresBatchCoordinator implements BatchCoordinator {
     private final Database database;
     private final Clock clock;
+    private final CommitNotices notices;
 
-    PostgresBatchCoordinator(Database database, Clock clock) {
+    PostgresBatchCoordinator(Database database, Clock clock, CommitNotices notices) {
         this.database = database;
         this.clock = clock;
+        this.notices = notices;
+    }
+
+    @Override
+    public AutoCloseable followCommits(java.util.function.Consumer<Map<PartitionKey, Long>> listener) {
+        return notices.follow(listener, () -> {
+            Map<PartitionKey, Long> next = new HashMap<>();
+            partitionOffsets().forEach((partition, offsets) -> next.put(partition, offsets.nextOffset()));
+            return next;
+        });
     }
 
     @Override
@@ -67,6 +78,7 @@ final class PostgresBatchCoordinator implements BatchCoordinator {
             CommitPlan plan = CommitPlan.of(batches, partitions, producers);
             insertBatches(connection, written.fileKey(), plan.indexed());
             updateNextOffsets(connection, plan.nextOffsets());
+            notices.send(connection, plan.nextOffsets());
             upsertProducers(connection, plan.producers());
             if (written.firstInFile() && written.replayed()) {
                 // Last: the one row that commits of every broker may share, held for the shortest time.

@@ -60,7 +60,7 @@ public final class PostgresMetadataStore implements MetadataStore {
                 : new MetadataException("cannot migrate the metadata database: " + e.getMessage(), e);
         }
         topics = new PostgresTopicCatalog(database);
-        coordinator = new PostgresBatchCoordinator(database, clock);
+        coordinator = new PostgresBatchCoordinator(database, clock, new CommitNotices(jdbcUrl, user, password));
         index = new PostgresBatchIndex(database);
         merges = new PostgresMergeCatalog(database);
         objects = new PostgresObjectCatalog(database);
@@ -136,6 +136,11 @@ public final class PostgresMetadataStore implements MetadataStore {
     @Override
     public long nextProducerId() {
         return coordinator.nextProducerId();
+    }
+
+    @Override
+    public AutoCloseable followCommits(java.util.function.Consumer<Map<PartitionKey, Long>> listener) {
+        return coordinator.followCommits(listener);
     }
 
     @Override
