@@ -74,4 +74,20 @@ class ArchitectureTest {
             .should().dependOnClassesThat().resideInAnyPackage("dev.weir.metadata..", "dev.weir.log..")
             .check(classes);
     }
+
+    @Test
+    void theLogsPartsDependOneWay() {
+        com.tngtech.archunit.library.Architectures.layeredArchitecture().consideringOnlyDependenciesInLayers()
+            .layer("cleaner").definedBy("dev.weir.log.cleaner..")
+            .layer("log").definedBy("dev.weir.log")
+            .layer("writing and reading").definedBy("dev.weir.log.append..", "dev.weir.log.read..",
+                "dev.weir.log.recovery..")
+            .layer("formats and checks").definedBy("dev.weir.log.format..", "dev.weir.log.batch..",
+                "dev.weir.log.policy..")
+            .whereLayer("cleaner").mayNotBeAccessedByAnyLayer()
+            .whereLayer("log").mayOnlyBeAccessedByLayers("cleaner")
+            .whereLayer("writing and reading").mayOnlyBeAccessedByLayers("cleaner", "log")
+            .because("the cleaner works on the log, the log writes, reads and recovers through its parts, and"
+                + " these share the formats and checks beneath them; none reaches back up").check(classes);
+    }
 }
