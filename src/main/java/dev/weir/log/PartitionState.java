@@ -59,6 +59,23 @@ final class PartitionState {
         }
     }
 
+    /**
+     * Offsets up to {@code nextOffset} were committed without this broker hearing where their batches are
+     * (a commit whose answer was lost): the high watermark moves there, and the tail starts over from it,
+     * so that reads below it go to the index database, which has those batches.
+     */
+    synchronized void skipTo(long nextOffset) {
+        if (nextOffset < highWatermark) {
+            throw new IllegalStateException("cannot skip back from the high watermark " + highWatermark + " to "
+                + nextOffset);
+        }
+        while (tailSize > 0) {
+            removeOldest();
+        }
+        tailStartOffset = nextOffset;
+        highWatermark = nextOffset;
+    }
+
     synchronized void logStartMoved(long newLogStartOffset) {
         logStartOffset = newLogStartOffset;
         while (tailSize > 0 && at(0).lastOffset() < newLogStartOffset) {

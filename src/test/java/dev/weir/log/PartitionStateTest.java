@@ -1,6 +1,7 @@
 package dev.weir.log;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.weir.metadata.BatchLocation;
 import java.util.List;
@@ -69,5 +70,21 @@ class PartitionStateTest {
         assertThat(state.tailFrom(2000, 10)).isEmpty();
         state.committed(batch(1000), 8192);
         assertThat(baseOffsets(state.tailFrom(2000, 10))).containsExactly(2000L);
+    }
+
+    @Test
+    void aSkipPastOffsetsCommittedUnheardSendsReadsBelowItToTheIndex() {
+        PartitionState state = withBatches(10, 1000);
+        // Offsets 20 to 29 were committed by a commit whose answer was lost.
+        state.skipTo(30);
+        assertThat(state.highWatermark()).isEqualTo(30);
+        assertThat(state.tailFrom(19, 10)).as("below the skip: the index database").isNull();
+        assertThat(state.tailFrom(30, 10)).isEmpty();
+        state.committed(new BatchLocation(30, 31, "wal/15", 0, 100, 15), 1000);
+        assertThat(baseOffsets(state.tailFrom(30, 10))).containsExactly(30L);
+        assertThat(state.highWatermark()).isEqualTo(32);
+        assertThatThrownBy(() -> state.skipTo(31)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> state.committed(batch(20), 1000)).as("a gap not skipped is a bug")
+            .isInstanceOf(IllegalStateException.class);
     }
 }
