@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.weir.storage.s3.S3ObjectStore;
 import dev.weir.testing.BrokerProcess;
+import dev.weir.testing.FaultyPostgresProxy;
 import dev.weir.testing.FaultyS3Proxy;
 import dev.weir.testing.PostgresProcess;
 import dev.weir.testing.ProducerLoad;
@@ -72,6 +73,7 @@ class ClusterFaultTest {
     private static S3ProxyProcess s3;
     private static PostgresProcess postgres;
     private static FaultyS3Proxy faultyS3;
+    private static FaultyPostgresProxy faultyPostgres;
 
     @TempDir
     Path dataDir;
@@ -81,16 +83,19 @@ class ClusterFaultTest {
         s3 = S3ProxyProcess.start(s3Dir);
         postgres = PostgresProcess.start(postgresDir);
         faultyS3 = FaultyS3Proxy.start(s3.endpoint());
+        faultyPostgres = FaultyPostgresProxy.start(URI.create(postgres.jdbcUrl().substring("jdbc:".length())).getPort());
     }
 
     @AfterEach
     void endFaults() {
         faultyS3.passThrough();
+        faultyPostgres.passThrough();
     }
 
     @AfterAll
     static void stopServers() throws Exception {
         faultyS3.close();
+        faultyPostgres.close();
         s3.close();
         postgres.close();
     }
@@ -184,6 +189,29 @@ class ClusterFaultTest {
                 load.awaitAcknowledgedSentFrom(resumedAt, AFTER_FAULT, RECOVERY);
                 load.finish(RECOVERY);
                 assertNothingLost(load.check("PostgreSQL stopped cleanly and restarted", broker.clientProperties()));
+            }
+        }
+    }
+
+    @Test
+    void aCommitWhoseAnswerIsLostIsNeitherLostNorHidden() throws Exception {
+        Map<String, String> settings = newCluster(s3.endpoint());
+        settings.put("metadata.store.url", faultyPostgres.throughProxy(settings.get("metadata.store.url")));
+        try (TestBroker broker = new TestBroker(dataDir, settings)) {
+            createTopic(broker.clientProperties());
+            try (ProducerLoad load = new ProducerLoad(broker.clientProperties(), TOPIC, PARTITIONS, Map.of()).start()) {
+                load.awaitAcknowledged(BEFORE_FAULT, RECOVERY);
+                long retriesBefore = load.retries();
+                faultyPostgres.loseCommitReplies();
+                // The broker cannot tell whether a WAL commit whose answer it lost happened: its producers are
+                // answered REQUEST_TIMED_OUT and send again; the database has the batches all the same.
+                await().atMost(RECOVERY).until(() -> load.retries() > retriesBefore);
+                faultyPostgres.passThrough();
+                long resumedAt = load.sent();
+                load.awaitAcknowledgedSentFrom(resumedAt, AFTER_FAULT, RECOVERY);
+                load.finish(RECOVERY);
+                assertNothingLost(load.check("PostgreSQL's answers to " + faultyPostgres.lostCommitReplies()
+                    + " commits lost", broker.clientProperties()));
             }
         }
     }
