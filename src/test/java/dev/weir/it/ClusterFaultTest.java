@@ -40,8 +40,10 @@ import software.amazon.awssdk.services.s3.S3Client;
  * (a real server, fsync on) while an idempotent acks=all producer sends a few thousand records with
  * unique values round four partitions. The broker is killed with SIGKILL and replaced by one on another,
  * empty data directory; PostgreSQL is killed, or stopped cleanly, and started again under a running
- * broker; and the object store answers errors, answers slowly, or not at all, through
- * {@link FaultyS3Proxy}. The producer is never recreated: it retries and reconnects by itself.
+ * broker, or loses its answers to commits that it made ({@link FaultyPostgresProxy}); and the object
+ * store answers errors, answers slowly, or not at all ({@link FaultyS3Proxy}). The producer is never
+ * recreated: it retries and reconnects by itself. The killed broker's output is in
+ * {@code target/broker-logs/}; the others run in this JVM.
  *
  * <p>After each fault: every acknowledged record reads back exactly once, at the offset it was
  * acknowledged with, in the order the producer sent the partition's records, with offsets from 0 and
