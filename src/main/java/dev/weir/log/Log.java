@@ -63,6 +63,11 @@ public final class Log implements AutoCloseable {
     private final BatchReader reader;
     /** Ids of new WAL files and segment objects, one sequence for both. */
     private final ObjectIds objectIds;
+    /**
+     * Set on the committing thread when a commit's outcome was unknown, until the partitions' states have
+     * caught up with the metadata store, which may hold offsets committed without this broker hearing.
+     */
+    private volatile boolean storeMayBeAhead;
 
     /** The log of broker {@code nodeId}, whose id goes into the keys of the objects it writes. */
     public Log(ObjectStore store, MetadataStore metadata, Clock clock, int nodeId, LogSettings settings,
@@ -97,7 +102,17 @@ public final class Log implements AutoCloseable {
             ? new PackedWalTarget(store, settings.walFileBytes(), settings.walFileRollMs(), objectIds::next)
             : new ObjectWalTarget(store, objectIds::next);
         this.writer = new WalWriter(target, metadata, clock, settings.walObjectMaxBytes(), settings.walObjectMaxAgeMs(),
-            settings.walMaxInFlightObjects(), this::committedNextOffset, this::committed);
+            settings.walMaxInFlightObjects(), this::committedNextOffset, new WalWriter.CommitListener() {
+                @Override
+                public void committed(List<WalWriter.Committed> batches) {
+                    Log.this.committed(batches);
+                }
+
+                @Override
+                public void outcomeUnknown() {
+                    storeMayBeAhead = true;
+                }
+            });
         this.commitFeed = metadata.followCommits(this::committedElsewhere);
     }
 
@@ -163,6 +178,7 @@ public final class Log implements AutoCloseable {
     }
 
     private void committed(List<WalWriter.Committed> batches) {
+        boolean catchingUp = storeMayBeAhead;
         Set<PartitionKey> touched = new java.util.HashSet<>();
         for (WalWriter.Committed batch : batches) {
             AppendOutcome outcome = batch.outcome();
@@ -178,7 +194,39 @@ public final class Log implements AutoCloseable {
                 batch.finalInObject()), maxTailBatchesPerPartition());
             touched.add(batch.partition());
         }
+        if (catchingUp) {
+            catchUpWithStore(touched);
+        }
         touched.forEach(this::wake);
+    }
+
+    /**
+     * After a commit whose outcome was unknown, on the committing thread: the store may hold offsets that
+     * were committed while this broker heard only of a failure (the commit's answer was lost). A
+     * partition whose stored next offset is beyond its high watermark skips to it, so that those records,
+     * acknowledged when their producers sent them again, become readable; reads below the skip go to the
+     * index, which has their batches. Adds the partitions that moved to {@code touched}. If the store
+     * cannot be read now, this is tried again after the next commit.
+     */
+    private void catchUpWithStore(Set<PartitionKey> touched) {
+        Map<PartitionKey, PartitionOffsets> stored;
+        try {
+            stored = metadata.partitionOffsets();
+        } catch (RuntimeException e) {
+            LOG.warn("Reading the partitions' offsets after a commit of unknown outcome failed; tried again after"
+                + " the next commit: {}", e.toString());
+            return;
+        }
+        stored.forEach((partition, offsets) -> {
+            PartitionState state = partitions.get(partition);
+            long known = state == null ? 0 : state.highWatermark();
+            if (state != null && state.committedElsewhere(offsets.nextOffset())) {
+                LOG.info("Partition {}: offsets {} to {} were committed without this broker hearing (a commit whose"
+                    + " answer was lost, or another broker's)", partition, known, offsets.nextOffset() - 1);
+                touched.add(partition);
+            }
+        });
+        storeMayBeAhead = false;
     }
 
     /** The broker-wide tail budget shared by the partitions (at least 16 batches each, at most 8192). */

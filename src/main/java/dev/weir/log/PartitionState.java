@@ -65,9 +65,10 @@ final class PartitionState {
     }
 
     /**
-     * Another broker committed up to {@code nextOffset}: the high watermark moves there, and the tail,
-     * which holds no locations of that broker's batches, starts over after them (reads before that go to
-     * the index database). False if the offset was known already.
+     * Offsets up to {@code nextOffset} were committed without this broker hearing where their batches are
+     * (another broker's commits, or one of its own whose answer was lost): the high watermark moves
+     * there, and the tail, which holds no locations of those batches, starts over after them (reads
+     * before that go to the index database). False if the offset was known already.
      */
     synchronized boolean committedElsewhere(long nextOffset) {
         if (nextOffset <= highWatermark) {

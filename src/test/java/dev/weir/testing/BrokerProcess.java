@@ -33,7 +33,7 @@ public final class BrokerProcess implements AutoCloseable {
      */
     public static final List<String> DEFAULT_JVM_OPTIONS = List.of("-Xms64m", "-Xmx512m", "-XX:+ExitOnOutOfMemoryError");
 
-    private final Path dataDir;
+    private Path dataDir;
     private final Path logFile;
     private final Map<String, String> extraSettings;
     private final List<String> jvmOptions;
@@ -93,6 +93,19 @@ public final class BrokerProcess implements AutoCloseable {
         } finally {
             keepPort = false;
         }
+    }
+
+    /**
+     * Starts the broker again on the port it had, but with its data in another directory: as a new machine
+     * takes over from a lost one, which a broker of the cluster shape (objects in S3, metadata in
+     * PostgreSQL) allows, since it keeps nothing in its data directory that it needs.
+     */
+    public void restartOnSamePort(Path newDataDir, Duration timeout) throws IOException, InterruptedException {
+        if (process != null && process.isAlive()) {
+            throw new IllegalStateException("already running as pid " + process.pid());
+        }
+        dataDir = newDataDir;
+        restartOnSamePort(timeout);
     }
 
     private boolean keepPort;

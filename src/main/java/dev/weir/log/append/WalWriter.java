@@ -65,9 +65,17 @@ public final class WalWriter implements AutoCloseable {
     /** Zeros that pad an object to the end of its last page, where the target asks for it; never changed. */
     private static final ByteBuffer PADDING = ByteBuffer.allocate(WalFile.ALIGNMENT);
 
-    /** Called on the writer thread after each commit, with the committed batches in order. */
+    /** Told, on the committing thread, of each commit, and of each commit whose outcome is unknown. */
     public interface CommitListener {
+        /** After each commit, with the committed batches in order. */
         void committed(List<Committed> batches);
+
+        /**
+         * After a commit failed once it was sent: the metadata store may have made it all the same (a
+         * database across the network that committed and whose answer was lost), and so have taken offsets
+         * that {@link #committed} never hears of.
+         */
+        void outcomeUnknown();
     }
 
     /** {@code finalInObject}: the stored bytes carry the offsets the commit gave the batch. */
@@ -465,6 +473,9 @@ public final class WalWriter implements AutoCloseable {
      * an error that says nothing was stored.
      */
     private void failed(Sealed sealed, Throwable cause, boolean commitTried) {
+        if (commitTried) {
+            listener.outcomeUnknown();
+        }
         target.startOver();
         syncNextCommit = true;
         boolean storage = cause instanceof StorageException || cause instanceof MetadataException;

@@ -11,6 +11,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -20,11 +21,13 @@ import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
@@ -33,9 +36,40 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * An object is uploaded with one PUT that never overwrites ({@code If-None-Match: *}), read with ranged
  * GETs, sized with HEAD, listed and deleted. It offers neither file access nor WAL files: reads go
  * through the process, and each WAL object will be an object of its own. S3's errors become
- * {@link StorageException}s here, in one place. Thread-safe (the S3 client is).
+ * {@link StorageException}s here, in one place. Every request is bounded in time (the timeouts below):
+ * a server that stalls fails the request after its attempts, rather than hold up the broker's writes
+ * behind it. Thread-safe (the S3 client is).
  */
 public final class S3ObjectStore implements ObjectStore {
+    /**
+     * How long opening a TCP connection to S3 may take: it takes milliseconds, so an endpoint that has not
+     * accepted by then is down or unreachable, and the attempt fails (and is retried) rather than wait on.
+     */
+    public static final Duration CONNECTION_TIMEOUT = Duration.ofSeconds(2);
+    /** How long a request waits for a free connection of the pool before it fails. */
+    public static final Duration CONNECTION_ACQUISITION_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * How long a connection may stay silent while an answer is due, the body of a GET included (which the
+     * attempt timeout does not cover once the answer began): past that the server stalled.
+     */
+    public static final Duration SOCKET_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * How long one attempt of a request without a large body may take, up to the start of its answer. S3
+     * answers those in well under a second; one that has not answered in 5 s sits on a stalled connection
+     * or server, and a new attempt on another connection is the better bet. Without it, a request that
+     * is never answered held the broker for the socket timeout of every attempt (the SDK's 30 s, three
+     * times), and every WAL object behind it waited that long for its commit.
+     */
+    public static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(5);
+    /**
+     * The slowest upload that still counts as working: an upload's attempt gets {@link #ATTEMPT_TIMEOUT}
+     * plus its size at this rate, so that a large segment is not cut off while a stalled one is.
+     */
+    public static final long MIN_UPLOAD_BYTES_PER_SECOND = 2 * 1024 * 1024;
+    /** Attempts of a request, the first included: the SDK's standard retry mode, made explicit since it bounds calls. */
+    public static final int MAX_ATTEMPTS = 3;
+    /** Room for the SDK's back-off between attempts (longer after throttling, 503 SlowDown) in a call's timeout. */
+    static final Duration BACKOFF_ALLOWANCE = Duration.ofSeconds(5);
     private static final int HTTP_NOT_FOUND = 404;
     private static final int HTTP_PRECONDITION_FAILED = 412;
     private static final int HTTP_CONFLICT = 409;
@@ -72,7 +106,11 @@ public final class S3ObjectStore implements ObjectStore {
         if (!prefix.isEmpty() && !prefix.endsWith("/")) {
             prefix += "/";
         }
-        S3ClientBuilder builder = S3Client.builder().forcePathStyle(pathStyle);
+        S3ClientBuilder builder = S3Client.builder().forcePathStyle(pathStyle)
+            .httpClientBuilder(Apache5HttpClient.builder().connectionTimeout(CONNECTION_TIMEOUT)
+                .connectionAcquisitionTimeout(CONNECTION_ACQUISITION_TIMEOUT).socketTimeout(SOCKET_TIMEOUT))
+            .overrideConfiguration(override -> override.retryStrategy(retry -> retry.maxAttempts(MAX_ATTEMPTS))
+                .apiCallAttemptTimeout(ATTEMPT_TIMEOUT).apiCallTimeout(callTimeout(ATTEMPT_TIMEOUT)));
         if (endpoint != null) {
             builder.endpointOverride(URI.create(endpoint))
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
@@ -90,6 +128,24 @@ public final class S3ObjectStore implements ObjectStore {
             builder.credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)));
         }
         return new S3ObjectStore(builder.build(), url.getHost(), prefix);
+    }
+
+    /** The time one attempt to upload {@code bytes} may take. */
+    static Duration uploadAttemptTimeout(long bytes) {
+        return ATTEMPT_TIMEOUT.plusMillis(bytes * 1000 / MIN_UPLOAD_BYTES_PER_SECOND);
+    }
+
+    /** The time a whole call may take: every attempt, and the back-off between them. */
+    static Duration callTimeout(Duration attemptTimeout) {
+        return attemptTimeout.multipliedBy(MAX_ATTEMPTS).plus(BACKOFF_ALLOWANCE);
+    }
+
+    /** A PUT that never overwrites, with the time-outs of an upload of {@code bytes}. */
+    private PutObjectRequest.Builder putRequest(String key, long bytes, PutObjectRequest.Builder request) {
+        Duration attemptTimeout = uploadAttemptTimeout(bytes);
+        return request.bucket(bucket).key(s3Key(key)).ifNoneMatch("*")
+            .overrideConfiguration(override -> override.apiCallAttemptTimeout(attemptTimeout)
+                .apiCallTimeout(callTimeout(attemptTimeout)));
     }
 
     /** Where the objects are, for messages. */
@@ -122,17 +178,16 @@ public final class S3ObjectStore implements ObjectStore {
             at += length;
         }
         try {
-            client.putObject(request -> request.bucket(bucket).key(s3Key(key)).ifNoneMatch("*"),
-                RequestBody.fromBytes(bytes));
+            client.putObject(request -> putRequest(key, bytes.length, request), RequestBody.fromBytes(bytes));
         } catch (SdkException e) {
             throw storageFailure("uploading", key, e);
         }
     }
 
-    /** Puts the bytes of {@code file} as the object, failing if the key is taken. */
-    private void put(String key, Path file) {
+    /** Puts the bytes of {@code file} ({@code size} of them) as the object, failing if the key is taken. */
+    private void put(String key, Path file, long size) {
         try {
-            client.putObject(request -> request.bucket(bucket).key(s3Key(key)).ifNoneMatch("*"), RequestBody.fromFile(file));
+            client.putObject(request -> putRequest(key, size, request), RequestBody.fromFile(file));
         } catch (SdkException e) {
             throw storageFailure("uploading", key, e);
         }
@@ -309,7 +364,7 @@ public final class S3ObjectStore implements ObjectStore {
 
         @Override
         public void complete() {
-            put(key, file);
+            put(key, file, size);
             done = true;
         }
 
