@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Report step of bench/run: reads a run directory, prints the Weir/Kafka table, writes
-bench/results/<date>[-quick].md (with the machine's description) and a PNG chart beside it.
+bench/results/<date>[-quick][-cluster].md (with the machine's description) and a PNG chart beside it.
 
     report.py --work bench/target/runs/<time>-<mode> --results bench/results --mode quick|full
 
 The run directory holds manifest.tsv (one line per tool run: broker CPU ticks and peak RSS over that
 run, the tool's exit code and its output file), machine.txt and problems.txt, written by bench/run,
-plus the servers' logs under logs/. Uses only the standard library, and matplotlib for the chart.
+plus the servers' logs under logs/. A run with --cluster also has a third server, weir-cluster, and
+cluster-stats.tsv (S3Proxy's and PostgreSQL's counters before and after each of its windows; see
+cluster.py). Uses only the standard library, and matplotlib for the chart.
 """
 
 import argparse
@@ -17,12 +19,16 @@ import re
 import statistics
 import sys
 
+import cluster
+
+# The servers of the run, in turn order; main() adds the cluster shape when the run has it.
 SERVERS = ("kafka", "weir")
+CLUSTER = cluster.SERVER
 NCPU = os.cpu_count() or 1
 # Share of the machine's CPU used by other processes during a workload above which the report warns.
 BUSY_PCT = 10
-LABEL = {"kafka": "Kafka", "weir": "Weir"}
-COLOR = {"kafka": "#4C72B0", "weir": "#DD8452"}
+LABEL = {"kafka": "Kafka", "weir": "Weir", CLUSTER: "Weir on S3+PG"}
+COLOR = {"kafka": "#4C72B0", "weir": "#DD8452", CLUSTER: "#55A868"}
 
 # Reported workloads, in order, with a readable name. The warm-up runs are measured but not reported.
 WORKLOADS = [
@@ -106,6 +112,8 @@ def parse_output(tool, path):
             if m:
                 out.update(p50=float(m.group(1)), p99=float(m.group(2)), p999=float(m.group(3)))
         return out if "p50" in out else None
+    if tool == "BenchLatency":
+        return cluster.parse_latency(lines)
     return None
 
 
@@ -175,15 +183,21 @@ def ratio(weir, kafka):
 
 
 def summary_rows(runs):
-    """(workload name, metric label, kafka, weir, ratio, direction) for every metric a workload has."""
+    """(workload name, metric label, kafka, weir, ratio, direction) for every metric a workload has; with
+    the cluster shape, (..., weir, ratio, cluster, cluster / weir, direction)."""
     rows = []
     for key, name in WORKLOADS:
         for mkey, mlabel, higher in METRICS:
             k, _ = median_of(runs, "kafka", key, mkey)
             w, _ = median_of(runs, "weir", key, mkey)
-            if k is None and w is None:
+            c, _ = median_of(runs, CLUSTER, key, mkey) if CLUSTER in SERVERS else (None, [])
+            if k is None and w is None and c is None:
                 continue
-            rows.append((name, mlabel, k, w, ratio(w, k), "higher is better" if higher else "lower is better"))
+            direction = "higher is better" if higher else "lower is better"
+            if CLUSTER in SERVERS:
+                rows.append((name, mlabel, k, w, ratio(w, k), c, ratio(c, w), direction))
+            else:
+                rows.append((name, mlabel, k, w, ratio(w, k), direction))
     return rows
 
 
@@ -231,7 +245,7 @@ def log_findings(work):
     logs = os.path.join(work, "logs")
     for name in sorted(os.listdir(logs)) if os.path.isdir(logs) else []:
         path = os.path.join(logs, name)
-        if re.match(r"weir-r\d+\.log$", name):
+        if re.match(r"weir(-cluster)?-r\d+\.log$", name):
             hits = scan(path, lambda l: re.match(r"^\d\d:\d\d:\d\d\.\d+ ", l) is not None,
                         lambda l: re.match(r"^\S+ (WARN|ERROR) ", l) is not None)
         elif re.match(r"kafka-r\d+\.log$", name):
@@ -268,11 +282,11 @@ def chart(runs, path, title):
 
     def bars(ax, groups, values, ylabel, log=False):
         """Kafka and Weir side by side per group; values: {server: [(median, per-round values)]}."""
-        width = 0.38
+        width = 0.76 / len(SERVERS)
         xs = range(len(groups))
         top = 0
         for i, server in enumerate(SERVERS):
-            offs = [x + (i - 0.5) * width for x in xs]
+            offs = [x + (i - (len(SERVERS) - 1) / 2) * width for x in xs]
             ax.bar(offs, [m if m is not None else 0 for m, _ in values[server]], width, color=COLOR[server])
             for x, (m, per_round) in zip(offs, values[server]):
                 ax.scatter([x] * len(per_round), per_round, s=9, color="black", zorder=3)
@@ -309,20 +323,24 @@ def chart(runs, path, title):
     e2e = "e2e-1k-acks-all"
     keys = [("avg", "avg"), ("p50", "p50"), ("p99", "p99"), ("p999", "p99.9")]
     ax = fig.add_subplot(grid[0, 2])
-    bars(ax, [label for _, label in keys], {s: [median_of(runs, s, e2e, k) for k, _ in keys] for s in SERVERS}, "ms")
+    # On S3 every record also waits for its object's seal age, some 200 ms: a log scale keeps the others readable.
+    bars(ax, [label for _, label in keys], {s: [median_of(runs, s, e2e, k) for k, _ in keys] for s in SERVERS}, "ms",
+         log=CLUSTER in SERVERS)
     ax.set_title("End-to-end latency, 1 KiB, acks=all, one record at a time\n"
-                 "(EndToEndLatency, whole-ms percentiles; lower is better)", fontsize=10)
+                 "(EndToEndLatency, whole-ms percentiles" + ("; log scale" if CLUSTER in SERVERS else "")
+                 + "; lower is better)", fontsize=10)
 
     # Producer latency: per produce workload, p50 / p99 / p99.9 of each server, lighter to darker.
     produce = ["produce-1k-acks-all", "produce-1k-acks-1", "produce-100b-acks-all", "produce-600p-acks-all"]
     pcts = [("p50", "p50", 0.45), ("p99", "p99", 0.75), ("p999", "p99.9", 1.0)]
     ax = fig.add_subplot(grid[1, :])
-    width = 0.13
+    per_group = len(SERVERS) * len(pcts)
+    width = 0.78 / per_group
     top = 0
     for wi, w in enumerate(produce):
         for si, server in enumerate(SERVERS):
             for pi, (key, label, alpha) in enumerate(pcts):
-                x = wi + (si * 3 + pi - 2.5) * width
+                x = wi + (si * len(pcts) + pi - (per_group - 1) / 2) * width
                 m, per_round = median_of(runs, server, w, key)
                 if m is None:
                     continue
@@ -372,12 +390,24 @@ def chart(runs, path, title):
         wv, _ = median_of(runs, "weir", e2e, key)
         r = ratio(wv, k)
         lines.append(f"{'end-to-end ' + label:<24}{'-' if r is None else f'{r:.2f}':>6}")
+    if CLUSTER in SERVERS:
+        lines += ["", "Weir on S3+PG / Weir"]
+        for w in tput:
+            wv, _ = median_of(runs, "weir", w, "mb_s")
+            c, _ = median_of(runs, CLUSTER, w, "mb_s")
+            r = ratio(c, wv)
+            lines.append(f"{SHORT[w] + ' MB/s':<24}{'-' if r is None else f'{r:.2f}':>6}")
+        for key, label in (("p50", "p50"), ("p99", "p99")):
+            wv, _ = median_of(runs, "weir", e2e, key)
+            c, _ = median_of(runs, CLUSTER, e2e, key)
+            r = ratio(c, wv)
+            lines.append(f"{'end-to-end ' + label:<24}{'-' if r is None else f'{r:.1f}':>6}")
     lines += ["", "throughput: above 1 = Weir faster", "latency: above 1 = Weir slower"]
     ax.text(0.02, 0.98, "\n".join(lines), va="top", ha="left", family="monospace", fontsize=10,
             transform=ax.transAxes, bbox=dict(boxstyle="round", facecolor="#f4f4f4", edgecolor="#cccccc"))
 
     fig.legend(handles=[Patch(color=COLOR[s], label=LABEL[s]) for s in SERVERS], loc="upper right",
-               bbox_to_anchor=(0.98, 0.985), ncol=2, fontsize=11)
+               bbox_to_anchor=(0.98, 0.985), ncol=len(SERVERS), fontsize=11)
     fig.suptitle(title, fontsize=13)
     fig.text(0.5, 0.06, "bars: median of the rounds; dots: each round; W/K: Weir / Kafka", ha="center",
              fontsize=9, color="dimgray")
@@ -387,6 +417,7 @@ def chart(runs, path, title):
 
 
 def main():
+    global SERVERS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", required=True)
     parser.add_argument("--results", required=True)
@@ -394,6 +425,10 @@ def main():
     args = parser.parse_args()
 
     runs = load(args.work)
+    windows = cluster.load(args.work)
+    if any(r["server"] == CLUSTER for r in runs):
+        SERVERS = ("kafka", "weir", CLUSTER)
+        cluster.adjust_other_pct(runs, windows, NCPU)
     machine = []
     with open(os.path.join(args.work, "machine.txt"), encoding="utf-8") as f:
         machine = [line.rstrip("\n").split(": ", 1) for line in f if ": " in line]
@@ -408,7 +443,8 @@ def main():
     rounds = sorted({r["round"] for r in runs})
 
     os.makedirs(args.results, exist_ok=True)
-    base = datetime.date.today().isoformat() + ("-quick" if args.mode == "quick" else "")
+    base = (datetime.date.today().isoformat() + ("-quick" if args.mode == "quick" else "")
+            + ("-cluster" if CLUSTER in SERVERS else ""))
     name, n = base, 2
     while os.path.exists(os.path.join(args.results, name + ".md")):
         name, n = f"{base}-{n}", n + 1
@@ -416,12 +452,18 @@ def main():
     png_path = os.path.join(args.results, name + ".png")
 
     rows = summary_rows(runs)
-    header = ["workload", "metric", "Kafka", "Weir", "Weir/Kafka", ""]
-    cells = [(w, m, fmt(k), fmt(wv), "-" if r is None else f"{r:.2f}", d) for w, m, k, wv, r, d in rows]
+    if CLUSTER in SERVERS:
+        header = ["workload", "metric", "Kafka", "Weir", "Weir/Kafka", LABEL[CLUSTER], "S3+PG/Weir", ""]
+        cells = [(w, m, fmt(k), fmt(wv), "-" if r is None else f"{r:.2f}", fmt(c), "-" if rc is None else f"{rc:.2f}", d)
+                 for w, m, k, wv, r, c, rc, d in rows]
+    else:
+        header = ["workload", "metric", "Kafka", "Weir", "Weir/Kafka", ""]
+        cells = [(w, m, fmt(k), fmt(wv), "-" if r is None else f"{r:.2f}", d) for w, m, k, wv, r, d in rows]
 
     info = dict(machine)
     cpu_desc = info.get("cpu", "?")
-    title = (f"Weir vs Apache Kafka 4.3.1: {args.mode} mode, {len(rounds)} round(s), {datetime.date.today()}\n"
+    title = (f"Weir vs Apache Kafka 4.3.1{', and Weir on S3 and PostgreSQL' if CLUSTER in SERVERS else ''}: "
+             f"{args.mode} mode, {len(rounds)} round(s), {datetime.date.today()}\n"
              f"{cpu_desc}, {info.get('cores', '?').split(' ')[0]} cores, {info.get('memory', '?')}")
     have_chart = chart(runs, png_path, title)
 
@@ -429,6 +471,8 @@ def main():
     print(f"Weir vs Apache Kafka 4.3.1, {args.mode} mode, median of {len(rounds)} round(s)")
     print(text_table(header, cells))
     print()
+    if CLUSTER in SERVERS:
+        print("\n".join(cluster.console(args.work, runs, windows, machine, WORKLOADS, fmt, text_table)))
     for p in problems:
         print("problem:", p)
     for r in failed:
@@ -439,7 +483,7 @@ def main():
     for source, hits in findings.items():
         print(f"log: {len(hits)} warning/error line(s) in {source}, e.g. {hits[0][:200]}")
 
-    per_round_header = ["workload", "metric"] + [f"Kafka r{i}" for i in rounds] + [f"Weir r{i}" for i in rounds]
+    per_round_header = ["workload", "metric"] + [f"{LABEL[s]} r{i}" for s in SERVERS for i in rounds]
     per_round = []
     for key, wname in WORKLOADS:
         for mkey, mlabel, _ in METRICS + CONTEXT_METRICS:
@@ -454,9 +498,11 @@ def main():
     rel = os.path.relpath
     repo_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     md = [f"# Weir vs Apache Kafka 4.3.1: {args.mode} mode, {datetime.date.today()}", ""]
-    md += ["Made by `bench/run" + (" --quick" if args.mode == "quick" else "") + "`. "
-           "Ratios are Weir divided by Kafka: above 1 means Weir is faster for throughput, "
-           "slower or hungrier for latency, CPU and memory.", ""]
+    md += ["Made by `bench/run" + (" --quick" if args.mode == "quick" else "") + (" --cluster" if CLUSTER in SERVERS else "")
+           + "`. Ratios are Weir divided by Kafka: above 1 means Weir is faster for throughput, "
+           "slower or hungrier for latency, CPU and memory." + (
+               " S3+PG/Weir is Weir on S3 and PostgreSQL divided by Weir on its local disk, read the same way."
+               if CLUSTER in SERVERS else ""), ""]
     md += ["## Machine", ""] + [f"- **{k}**: {v}" for k, v in machine] + [""]
     md += ["## How it was measured", "",
            "- Each round starts Apache Kafka (KRaft, one combined broker+controller, default durability: no fsync per "
@@ -491,11 +537,21 @@ def main():
            "which keeps one disturbed round from moving it much; the per-round figures follow.",
            "- The client tools run on the same cores as the broker. \"Other processes\" in the per-round table is "
            "the machine's CPU time spent outside the broker and the tool during a run, as a share of all cores: "
-           "a rough figure (the kernel samples the machine's total by ticks), but anything well above a few % means something else was running and those figures are disturbed.", ""]
+           "a rough figure (the kernel samples the machine's total by ticks), but anything well above a few % means something else was running and those figures are disturbed.",
+           ] + ([
+           "- The cluster shape (Weir on S3+PG) is a third turn of each round: Weir with its objects in S3 (S3Proxy "
+           "on this machine, keeping them on the local disk) and its metadata in PostgreSQL (fsync on), each server "
+           "in a process of its own, fresh for the turn. Every WAL object is one PUT, sealed "
+           f"{cluster.seal_age_ms(machine)} ms after its first batch (s3.wal.object.max.age.ms) unless full first, "
+           "so every acknowledgement waits for that; the end-to-end run has fewer records for it. Its broker CPU "
+           "and RSS are the broker's alone; S3Proxy's and PostgreSQL's are in the cluster sections below.",
+           ] if CLUSTER in SERVERS else []) + [""]
     md += [f"## Results (median of {len(rounds)} round(s))", "", md_table(header, cells), ""]
     if have_chart:
         md += [f"![Weir vs Kafka]({name}.png)", ""]
     md += ["## Each round", "", md_table(per_round_header, per_round), ""]
+    if CLUSTER in SERVERS:
+        md += cluster.markdown(args.work, runs, windows, machine, WORKLOADS, fmt, md_table)
     md += ["## Problems seen", ""]
     if busy:
         md += [f"- Other processes on the machine used more than {BUSY_PCT}% of its CPU during "
