@@ -61,6 +61,21 @@ public final class FatalErrors {
         });
     }
 
+    /**
+     * Makes any failure that ends the thread halt the process: for threads the broker cannot do without
+     * (the WAL writer's sealing and committing threads), whose death would leave a broker that accepts
+     * produce requests and never answers them. A supervisor restarting it is the better outcome.
+     */
+    public static void haltIfItDies(Thread thread) {
+        thread.setUncaughtExceptionHandler((dead, failure) -> {
+            try {
+                LOG.error("Thread {}, which the broker cannot do without, failed", dead.getName(), failure);
+            } finally {
+                halt(dead, failure);
+            }
+        });
+    }
+
     private static void halt(Thread thread, Throwable failure) {
         try {
             // One line, no stack trace: the heap may have no room for more, and the cause is in the message.

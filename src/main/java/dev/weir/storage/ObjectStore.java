@@ -17,7 +17,8 @@ public interface ObjectStore extends AutoCloseable {
 
     /**
      * Writes a new object of the parts' remaining bytes, in order, at once (on S3 one PUT); the key must
-     * not exist. Durable when it returns.
+     * not exist, unless it holds these very bytes (an S3 store takes that as its own earlier attempt, which
+     * landed though its answer was lost, and succeeds). Durable when it returns.
      */
     default void put(String key, ByteBuffer... parts) {
         try (ObjectWriter writer = create(key)) {

@@ -76,6 +76,8 @@ public abstract class ObjectStoreContract {
         assertThat(read("wal/1", 0, 10)).isEqualTo("wal object");
         assertThat(direct.remaining()).as("the parts are left as they were").isEqualTo(4);
         assertThatThrownBy(() -> store.put("wal/1", utf8("again"))).isInstanceOf(StorageException.class);
+        assertThatThrownBy(() -> store.put("wal/1", utf8("wal objecT"))).as("other bytes of the same size")
+            .isInstanceOf(StorageException.class);
         assertThat(read("wal/1", 0, 10)).isEqualTo("wal object");
     }
 

@@ -150,8 +150,10 @@ public final class WalWriter implements AutoCloseable {
         });
         this.sealer = new Thread(this::seal, "weir-wal-seal");
         this.sealer.setDaemon(true);
+        dev.weir.runtime.FatalErrors.haltIfItDies(sealer);
         this.committer = new Thread(this::commitInOrder, "weir-wal-commit");
         this.committer.setDaemon(true);
+        dev.weir.runtime.FatalErrors.haltIfItDies(committer);
         this.sealer.start();
         this.committer.start();
     }

@@ -180,7 +180,25 @@ public final class S3ObjectStore implements ObjectStore {
         try {
             client.putObject(request -> putRequest(key, bytes.length, request), RequestBody.fromBytes(bytes));
         } catch (SdkException e) {
+            if (isPreconditionFailure(e) && holds(key, bytes)) {
+                // The SDK retried a PUT whose first attempt landed (its answer timed out): the object is this one.
+                return;
+            }
             throw storageFailure("uploading", key, e);
+        }
+    }
+
+    private static boolean isPreconditionFailure(SdkException e) {
+        return e instanceof S3Exception s3 && s3.statusCode() == HTTP_PRECONDITION_FAILED;
+    }
+
+    /** Whether the object under the key holds exactly these bytes; false if it cannot be read. */
+    private boolean holds(String key, byte[] bytes) {
+        try {
+            byte[] stored = client.getObjectAsBytes(request -> request.bucket(bucket).key(s3Key(key))).asByteArray();
+            return java.util.Arrays.equals(stored, bytes);
+        } catch (SdkException e) {
+            return false;
         }
     }
 

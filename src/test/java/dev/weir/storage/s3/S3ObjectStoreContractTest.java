@@ -34,4 +34,14 @@ class S3ObjectStoreContractTest extends ObjectStoreContract {
         client.createBucket(request -> request.bucket(bucket));
         return new S3ObjectStore(client, bucket, "cluster-a/");
     }
+
+    @org.junit.jupiter.api.Test
+    void aPutOfTheSameBytesAgainIsTakenAsItsOwnEarlierAttemptThatLanded() throws Exception {
+        try (ObjectStore store = openEmptyStore()) {
+            java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap("landed".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            store.put("wal/1", bytes);
+            store.put("wal/1", bytes);
+            org.assertj.core.api.Assertions.assertThat(store.size("wal/1")).isEqualTo(6);
+        }
+    }
 }
