@@ -91,7 +91,7 @@ public final class Log implements AutoCloseable {
         // committed to, which may have been deleted since, because replay counts on new files coming after it.
         long usedIds = Math.max(recover(committed, Layout.WAL_PREFIX, walFiles, ours,
                 packed ? "WAL files (made ahead, or whose objects never reached a commit)" : "WAL objects that never reached a commit"),
-            metadata.lastWalFile().map(key -> objectId(Layout.WAL_PREFIX, key)).orElse(-1L));
+            metadata.lastWalFile().map(key -> Layout.objectId(Layout.WAL_PREFIX, key)).orElse(-1L));
         usedIds = Math.max(usedIds, recover(committed, Layout.SEGMENT_PREFIX, store.list(Layout.SEGMENT_PREFIX),
             ours, "segment objects (merging or compaction was cut off)"));
         this.objectIds = new ObjectIds(clock, nodeId, usedIds);
@@ -129,7 +129,7 @@ public final class Log implements AutoCloseable {
         for (String key : stored) {
             long id;
             try {
-                id = objectId(prefix, key);
+                id = Layout.objectId(prefix, key);
             } catch (NumberFormatException e) {
                 LOG.warn("Ignoring unexpected object {}", key);
                 continue;
@@ -142,17 +142,13 @@ public final class Log implements AutoCloseable {
         }
         for (String key : committed) {
             if (key.startsWith(prefix)) {
-                maxId = Math.max(maxId, objectId(prefix, key));
+                maxId = Math.max(maxId, Layout.objectId(prefix, key));
             }
         }
         if (deleted > 0) {
             LOG.info("Deleted {} {} that were written but never committed", deleted, what);
         }
         return maxId;
-    }
-
-    private static long objectId(String prefix, String key) {
-        return Layout.objectId(prefix, key);
     }
 
     private long committedNextOffset(PartitionKey partition) {
@@ -195,7 +191,7 @@ public final class Log implements AutoCloseable {
             touched.add(batch.partition());
         }
         if (catchingUp) {
-            catchUpWithStore(touched);
+            catchUpWithStore();
         }
         touched.forEach(this::wake);
     }
@@ -205,27 +201,19 @@ public final class Log implements AutoCloseable {
      * were committed while this broker heard only of a failure (the commit's answer was lost). A
      * partition whose stored next offset is beyond its high watermark skips to it, so that those records,
      * acknowledged when their producers sent them again, become readable; reads below the skip go to the
-     * index, which has their batches. Adds the partitions that moved to {@code touched}. If the store
-     * cannot be read now, this is tried again after the next commit.
+     * index, which has their batches; the same path as other brokers' commits. If the store cannot be read
+     * now, this is tried again after the next commit.
      */
-    private void catchUpWithStore(Set<PartitionKey> touched) {
-        Map<PartitionKey, PartitionOffsets> stored;
+    private void catchUpWithStore() {
+        Map<PartitionKey, Long> stored = new java.util.HashMap<>();
         try {
-            stored = metadata.partitionOffsets();
+            metadata.partitionOffsets().forEach((partition, offsets) -> stored.put(partition, offsets.nextOffset()));
         } catch (RuntimeException e) {
             LOG.warn("Reading the partitions' offsets after a commit of unknown outcome failed; tried again after"
                 + " the next commit: {}", e.toString());
             return;
         }
-        stored.forEach((partition, offsets) -> {
-            PartitionState state = partitions.get(partition);
-            long known = state == null ? 0 : state.highWatermark();
-            if (state != null && state.committedElsewhere(offsets.nextOffset())) {
-                LOG.info("Partition {}: offsets {} to {} were committed without this broker hearing (a commit whose"
-                    + " answer was lost, or another broker's)", partition, known, offsets.nextOffset() - 1);
-                touched.add(partition);
-            }
-        });
+        committedElsewhere(stored);
         storeMayBeAhead = false;
     }
 
