@@ -73,6 +73,8 @@ public final class BrokerConfig {
     public static final String FETCH_BUFFER_POOL_BYTES = "fetch.buffer.pool.bytes";
     public static final String FETCH_VERIFY_CRC = "fetch.verify.crc";
     public static final String TAIL_INDEX_MAX_BATCHES = "tail.index.max.batches";
+    public static final String INDEX_CACHE_MAX_BYTES = "index.cache.max.bytes";
+    public static final String NUM_CATCHUP_IO_THREADS = "num.catchup.io.threads";
     public static final String OBJECT_STORE_URL = "object.store.url";
     public static final String S3_ENDPOINT = "s3.endpoint";
     public static final String S3_REGION = "s3.region";
@@ -120,7 +122,8 @@ public final class BrokerConfig {
         .define(NUM_NETWORK_THREADS, Type.INT, 3, Range.between(1, 256), Importance.LOW,
             "Event-loop threads that read and write sockets.")
         .define(NUM_IO_THREADS, Type.INT, 8, Range.between(1, 256), Importance.LOW,
-            "Threads that read stored batches and run metadata requests.")
+            "Threads that serve fetches at the tail of their partitions (see num.catchup.io.threads) and run metadata"
+                + " requests.")
         .define(MAX_CONNECTIONS, Type.INT, 10_000, Range.atLeast(1), Importance.MEDIUM,
             "Connections the broker accepts at once; further connections are closed.")
         .define(LOG_RETENTION_HOURS, Type.INT, 168, Importance.HIGH,
@@ -236,6 +239,15 @@ public final class BrokerConfig {
         .define(TAIL_INDEX_MAX_BATCHES, Type.INT, 1_000_000, Range.between(1024, 100_000_000), Importance.LOW,
             "Recent batch locations kept in memory, shared by all partitions (each keeps 16 to 8192); older"
                 + " ones are read from the index database. About 120 bytes each.")
+        .define(INDEX_CACHE_MAX_BYTES, Type.LONG, 32L * 1024 * 1024, Range.atLeast(0), Importance.LOW,
+            "Heap kept for pages of older batch locations read from the index database, so a consumer catching up"
+                + " asks the database once per 256 batches rather than once per fetch. A page is kept at most 10 s"
+                + " (and at most half of log.segment.delete.delay.ms). 0: every read below the in-memory tail asks"
+                + " the database.")
+        .define(NUM_CATCHUP_IO_THREADS, Type.INT, 4, Range.between(1, 256), Importance.LOW,
+            "Threads that serve catch-up fetches: those reading below the in-memory tail (older objects, from the"
+                + " index database), so consumers replaying history never hold up tail consumers and metadata"
+                + " requests, which run on num.io.threads.")
         .define(OBJECT_STORE_URL, Type.STRING, null, Importance.HIGH,
             "Where the log's bytes live: s3://bucket or s3://bucket/prefix for S3 or an S3-compatible store"
                 + " (see the s3.* keys), or file:/path for a local directory. Unset: the objects directory of the"

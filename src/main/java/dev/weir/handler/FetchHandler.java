@@ -37,7 +37,8 @@ import org.apache.kafka.common.requests.FetchResponse;
  * they are sent from their files instead. When fewer than {@code min.bytes} are available and nothing went
  * wrong, the fetch waits up to {@code max.wait.ms} for a commit to one of its partitions and reads
  * again (long polling). Fetch sessions are not kept: every response has session id 0, which tells
- * clients to send full requests. Reads run on the I/O executor.
+ * clients to send full requests. Reads run on the I/O executor, or on the catch-up executor when
+ * one of the partitions is read below its in-memory tail.
  */
 public final class FetchHandler implements Handler<FetchRequest> {
     private final BrokerContext broker;
@@ -70,7 +71,7 @@ public final class FetchHandler implements Handler<FetchRequest> {
         // short max.wait.ms send many of these).
         CompletableFuture<ReadTotals> firstRead = nothingToRead(wanted)
             ? CompletableFuture.completedFuture(readAll(scope, wanted, maxBytes, readCommitted))
-            : broker.onIo(() -> readAll(scope, wanted, maxBytes, readCommitted));
+            : onItsPool(wanted, () -> readAll(scope, wanted, maxBytes, readCommitted));
         return firstRead.thenCompose(read -> {
             boolean enough = read.bytes >= data.minBytes() || read.failed || maxWaitMs == 0 || wanted.isEmpty();
             if (enough) {
@@ -80,9 +81,23 @@ public final class FetchHandler implements Handler<FetchRequest> {
                 .map(w -> w.topic.partition(w.request.partition())).toList();
             long remainingMs = Math.max(0, scope.receivedMs() + maxWaitMs - broker.clock().millis());
             return broker.log().awaitCommit(keys, remainingMs)
-                .thenCompose(woken -> broker.onIo(() -> readAll(scope, wanted, maxBytes, readCommitted)))
+                .thenCompose(woken -> onItsPool(wanted, () -> readAll(scope, wanted, maxBytes, readCommitted)))
                 .thenApply(reread -> FetchResponse.of(response));
         });
+    }
+
+    /**
+     * Runs the reads on the I/O executor when every partition is read from its in-memory tail, else on the
+     * catch-up executor: a consumer replaying history waits for its own kind only.
+     */
+    private <T> CompletableFuture<T> onItsPool(List<Wanted> wanted, java.util.function.Supplier<T> reads) {
+        for (Wanted partition : wanted) {
+            if (partition.topic != null && !broker.log().readsFromTail(
+                partition.topic.partition(partition.request.partition()), partition.request.fetchOffset())) {
+                return broker.onCatchUpIo(reads);
+            }
+        }
+        return broker.onIo(reads);
     }
 
     /** A pooled buffer for the response, counted against the connection's response memory until written. */

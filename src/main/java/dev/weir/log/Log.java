@@ -61,6 +61,8 @@ public final class Log implements AutoCloseable {
     /** Other brokers' commits to the same database, noticed; stopped on close. */
     private final AutoCloseable commitFeed;
     private final BatchReader reader;
+    /** Pages of the index below the tail, for catch-up reads. */
+    private final IndexPages indexPages;
     /** Ids of new WAL files and segment objects, one sequence for both. */
     private final ObjectIds objectIds;
     /**
@@ -96,6 +98,8 @@ public final class Log implements AutoCloseable {
             ours, "segment objects (merging or compaction was cut off)"));
         this.objectIds = new ObjectIds(clock, nodeId, usedIds);
         this.reader = new BatchReader(store);
+        this.indexPages = new IndexPages(metadata::batchesFrom, settings.indexCacheMaxBytes(),
+            java.time.Duration.ofMillis(settings.indexPageTtlMs()), System::nanoTime);
         metadata.partitionOffsets().forEach((key, offsets) -> partitions.put(key,
             new PartitionState(offsets.logStartOffset(), offsets.nextOffset())));
         WalTarget target = packed
@@ -235,12 +239,24 @@ public final class Log implements AutoCloseable {
 
     public void topicDeleted(Uuid topicId) {
         partitions.keySet().removeIf(key -> key.topicId().equals(topicId));
+        indexPages.forgetTopic(topicId);
         writer.topicDeleted(topicId);
     }
 
     public PartitionOffsets offsets(PartitionKey partition) {
         PartitionState state = state(partition);
         return new PartitionOffsets(state.logStartOffset(), state.highWatermark());
+    }
+
+    /**
+     * Whether a read from {@code offset} finds its batches in the in-memory tail, which holds the
+     * recent batches whose bytes are likely still cached; otherwise it is a catch-up read, which looks
+     * up the index database and reads older objects. An unknown partition counts as the tail: its read
+     * fails at once.
+     */
+    public boolean readsFromTail(PartitionKey partition, long offset) {
+        PartitionState state = partitions.get(partition);
+        return state == null || state.tailHolds(offset);
     }
 
     /** Whether the partition exists (its topic was not deleted). */
@@ -313,7 +329,7 @@ public final class Log implements AutoCloseable {
             int want = Math.min(page, batchLimit - taken);
             List<BatchLocation> located = state.tailFrom(next, want);
             if (located == null) {
-                located = metadata.batchesFrom(partition, next, want);
+                located = indexPages.from(partition, next, want);
             }
             for (BatchLocation row : located) {
                 if (row.baseOffset() >= highWatermark) {
@@ -375,6 +391,7 @@ public final class Log implements AutoCloseable {
         PartitionState state = state(partition);
         long newStart = metadata.advanceLogStartOffset(partition, offset);
         state.logStartMoved(newStart);
+        indexPages.forget(partition);
         return newStart;
     }
 
@@ -470,6 +487,7 @@ public final class Log implements AutoCloseable {
             return false;
         }
         state.merged(toOffset);
+        indexPages.forget(partition);
         return true;
     }
 

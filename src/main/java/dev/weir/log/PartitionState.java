@@ -25,7 +25,8 @@ final class PartitionState {
     private int tailSize;
     private volatile long logStartOffset;
     private volatile long highWatermark;
-    private long tailStartOffset;
+    /** Written under the lock; read without it by {@link #tailHolds}. */
+    private volatile long tailStartOffset;
     /** The last offset merged into segments; a commit that arrives after its merge stays out of the tail. */
     private long mergedThrough = -1;
 
@@ -104,6 +105,11 @@ final class PartitionState {
             removeOldest();
         }
         tailStartOffset = Math.max(tailStartOffset, lastOffset + 1);
+    }
+
+    /** Whether a read from {@code offset} starts in the tail (a hint: the tail may move on meanwhile). */
+    boolean tailHolds(long offset) {
+        return offset >= tailStartOffset;
     }
 
     /** Up to {@code maxBatches} batches of the tail from the one holding {@code offset}; null before the tail. */

@@ -59,6 +59,7 @@ public final class Broker implements AutoCloseable {
     private ObjectStore store;
     private ScheduledExecutorService timer;
     private ExecutorService io;
+    private ExecutorService catchUpIo;
     private ScheduledExecutorService groupThread;
     private ScheduledExecutorService cleaner;
     private LogCleaner logCleaner;
@@ -105,6 +106,9 @@ public final class Broker implements AutoCloseable {
         opened.push(timer::shutdownNow);
         io = Executors.newFixedThreadPool(config.getInt(BrokerConfig.NUM_IO_THREADS), daemonThreads("weir-io"));
         opened.push(io::shutdownNow);
+        catchUpIo = Executors.newFixedThreadPool(config.getInt(BrokerConfig.NUM_CATCHUP_IO_THREADS),
+            daemonThreads("weir-catchup-io"));
+        opened.push(catchUpIo::shutdownNow);
         log = new Log(store, metadata, clock, config.nodeId(), Stores.logSettings(config, store), timer);
         opened.push(log);
         TopicService topics = new TopicService(metadata, log, config, clock);
@@ -130,7 +134,7 @@ public final class Broker implements AutoCloseable {
             config.getInt(BrokerConfig.FETCH_MAX_BYTES)));
         opened.push(network);
         advertised = advertisedListener(config, network.port());
-        BrokerContext context = new BrokerContext(config, topics, log, metadata, io, clock, config.nodeId(),
+        BrokerContext context = new BrokerContext(config, topics, log, metadata, io, catchUpIo, clock, config.nodeId(),
             metadata.clusterId(), advertised, new DirectBufferPool(config.getLong(BrokerConfig.FETCH_BUFFER_POOL_BYTES)));
         groupThread = new FatalCheckingScheduledExecutor(1, daemonThreads("weir-groups"));
         opened.push(groupThread::shutdownNow);
@@ -222,9 +226,11 @@ public final class Broker implements AutoCloseable {
         groupThread.shutdownNow();
         cleaner.shutdownNow();
         io.shutdown();
+        catchUpIo.shutdown();
         timer.shutdownNow();
         try {
             io.awaitTermination(10, TimeUnit.SECONDS);
+            catchUpIo.awaitTermination(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

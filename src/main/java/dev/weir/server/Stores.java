@@ -69,7 +69,9 @@ final class Stores {
             config.getInt(local ? BrokerConfig.WAL_OBJECT_MAX_BYTES : BrokerConfig.S3_WAL_OBJECT_MAX_BYTES),
             config.getInt(local ? BrokerConfig.WAL_OBJECT_MAX_AGE_MS : BrokerConfig.S3_WAL_OBJECT_MAX_AGE_MS),
             config.getInt(BrokerConfig.WAL_MAX_INFLIGHT_OBJECTS), config.getInt(BrokerConfig.WAL_FILE_BYTES),
-            config.getLong(BrokerConfig.WAL_FILE_ROLL_MS), config.getInt(BrokerConfig.TAIL_INDEX_MAX_BATCHES));
+            config.getLong(BrokerConfig.WAL_FILE_ROLL_MS), config.getInt(BrokerConfig.TAIL_INDEX_MAX_BATCHES),
+            config.getLong(BrokerConfig.INDEX_CACHE_MAX_BYTES),
+            LogSettings.indexPageTtlMs(config.getLong(BrokerConfig.LOG_SEGMENT_DELETE_DELAY_MS)));
     }
 
     /**

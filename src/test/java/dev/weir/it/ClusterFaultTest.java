@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.weir.storage.s3.S3ObjectStore;
 import dev.weir.testing.BrokerProcess;
+import dev.weir.testing.Clients;
 import dev.weir.testing.FaultyPostgresProxy;
 import dev.weir.testing.FaultyS3Proxy;
 import dev.weir.testing.PostgresProcess;
@@ -23,9 +24,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -284,6 +288,79 @@ class ClusterFaultTest {
                 load.finish(RECOVERY);
                 assertNothingLost(load.check("object store stalling requests", broker.clientProperties()));
             }
+        }
+    }
+
+    /**
+     * Catch-up reads and tail reads run on separate pools. A broker with one thread in each is started
+     * afresh on a store that holds a topic's history, so reading it means GETs; the object store then
+     * stalls, and a consumer reading the history from the start waits on its GET. A consumer at the tail
+     * of another topic, whose objects this broker wrote and caches, is served all the same, before the
+     * broker gives up on the stalled GET; once the store answers again, the history reads back whole.
+     */
+    @Test
+    void aConsumerCatchingUpOnAStalledStoreDoesNotHoldUpOneAtTheTail(@TempDir Path newDataDir) throws Exception {
+        Map<String, String> settings = newCluster(faultyS3.endpoint());
+        settings.put("num.io.threads", "1");
+        settings.put("num.catchup.io.threads", "1");
+        settings.put("log.merge.interval.ms", "3600000");
+        int records = 200;
+        try (TestBroker broker = new TestBroker(dataDir, settings)) {
+            produce(broker.clientProperties(), "history", records);
+        }
+        try (TestBroker broker = new TestBroker(newDataDir, settings)) {
+            produce(broker.clientProperties(), "live", records);
+            long abandonedBefore = faultyS3.stalledAbandoned();
+            long stalledBefore = faultyS3.stalled();
+            faultyS3.stall();
+            AtomicInteger historyRead = new AtomicInteger();
+            AtomicBoolean stop = new AtomicBoolean();
+            Thread catchingUp = new Thread(() -> {
+                try (var consumer = Clients.consumer(broker.clientProperties(), Map.of())) {
+                    var partition = new TopicPartition("history", 0);
+                    consumer.assign(List.of(partition));
+                    consumer.seek(partition, 0);
+                    while (!stop.get() && historyRead.get() < records) {
+                        historyRead.addAndGet(consumer.poll(Duration.ofMillis(200)).count());
+                    }
+                }
+            }, "catching-up");
+            catchingUp.start();
+            try {
+                await().atMost(RECOVERY).until(() -> faultyS3.stalled() > stalledBefore);
+                try (var consumer = Clients.consumer(broker.clientProperties(), Map.of())) {
+                    var partition = new TopicPartition("live", 0);
+                    consumer.assign(List.of(partition));
+                    consumer.seek(partition, 0);
+                    int liveRead = 0;
+                    while (liveRead < records) {
+                        liveRead += consumer.poll(Duration.ofMillis(200)).count();
+                    }
+                }
+                assertThat(faultyS3.stalledAbandoned()).as("stalled GETs given up while the tail was read")
+                    .isEqualTo(abandonedBefore);
+                assertThat(historyRead).as("history read while the store stalled").hasValue(0);
+                faultyS3.passThrough();
+                catchingUp.join(RECOVERY.toMillis());
+                assertThat(historyRead).as("history read once the store answers").hasValue(records);
+            } finally {
+                stop.set(true);
+                faultyS3.passThrough();
+                catchingUp.join(RECOVERY.toMillis());
+            }
+        }
+    }
+
+    /** Sends {@code count} records to a new topic of one partition, acks=all, and waits for them all. */
+    private static void produce(Properties client, String topic, int count) throws Exception {
+        try (Admin admin = Admin.create(client)) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(15, TimeUnit.SECONDS);
+        }
+        try (var producer = Clients.producer(client, Map.of("acks", "all"))) {
+            for (int i = 0; i < count; i++) {
+                producer.send(new ProducerRecord<>(topic, "key-" + i, "value-" + i));
+            }
+            producer.flush();
         }
     }
 

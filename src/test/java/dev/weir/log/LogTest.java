@@ -68,7 +68,7 @@ class LogTest {
     }
 
     private void openLog() {
-        openLog(new LogSettings(1 << 20, 1, 2, 4L << 20, 10_000, 32));
+        openLog(new LogSettings(1 << 20, 1, 2, 4L << 20, 10_000, 32, 32L << 20, 10_000));
     }
 
     private void openLog(LogSettings settings) {
@@ -261,7 +261,7 @@ class LogTest {
         log.close();
         store.close();
         metadata.close();
-        openLog(new LogSettings(1 << 20, 1, 2, 4L << 20, 10_000, 1000));
+        openLog(new LogSettings(1 << 20, 1, 2, 4L << 20, 10_000, 1000, 32L << 20, 10_000));
         PartitionKey other = new PartitionKey(topicId, 1);
         List<ValidatedBatch> batches = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
@@ -368,7 +368,7 @@ class LogTest {
         store.close();
         metadata.close();
         // Objects of up to 1 MiB, files of 256 KiB: many objects fill a file, and many do not fit in one.
-        openLog(new LogSettings(1 << 20, 5, 2, 256 << 10, 10_000, 32));
+        openLog(new LogSettings(1 << 20, 5, 2, 256 << 10, 10_000, 32, 32L << 20, 10_000));
         List<java.util.concurrent.CompletableFuture<dev.weir.metadata.AppendOutcome>> appended = new ArrayList<>();
         List<Long> expectedBase = new ArrayList<>();
         long next = 0;
