@@ -72,7 +72,8 @@ def main():
     directory = pathlib.Path(sys.argv[1])
     groups = collections.defaultdict(list)  # (workload, server) -> files
     for path in sorted(directory.glob("*.collapsed")):
-        match = re.match(r"(kafka|weir)-r\d+-(.+)\.collapsed$", path.name)
+        # weir-baseline: the Weir of `bench/run --baseline`, built from an earlier revision.
+        match = re.match(r"(kafka|weir|weir-baseline)-r\d+-(.+)\.collapsed$", path.name)
         if match:
             groups[(match.group(2), match.group(1))].append(path)
     out = ["# Where the brokers' CPU went", "",

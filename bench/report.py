@@ -8,7 +8,9 @@ The run directory holds manifest.tsv (one line per tool run: broker CPU ticks an
 run, the tool's exit code and its output file), machine.txt and problems.txt, written by bench/run,
 plus the servers' logs under logs/. A run with --cluster also has a third server, weir-cluster, and
 cluster-stats.tsv (S3Proxy's and PostgreSQL's counters before and after each of its windows; see
-cluster.py). Uses only the standard library, and matplotlib for the chart.
+cluster.py). A run with --baseline has one more, weir-baseline: Weir built from an earlier revision,
+whose short hash machine.txt gives ("baseline: <hash>, ..."); it is reported as "Weir@<hash>", with the
+ratios of the current Weir to it. Uses only the standard library, and matplotlib for the chart.
 """
 
 import argparse
@@ -21,14 +23,16 @@ import sys
 
 import cluster
 
-# The servers of the run, in turn order; main() adds the cluster shape when the run has it.
+# The servers of the run, in turn order; main() adds the baseline and the cluster shape when the run has them.
 SERVERS = ("kafka", "weir")
 CLUSTER = cluster.SERVER
+BASELINE = "weir-baseline"
 NCPU = os.cpu_count() or 1
 # Share of the machine's CPU used by other processes during a workload above which the report warns.
 BUSY_PCT = 10
-LABEL = {"kafka": "Kafka", "weir": "Weir", CLUSTER: "Weir on S3+PG"}
-COLOR = {"kafka": "#4C72B0", "weir": "#DD8452", CLUSTER: "#55A868"}
+# main() sets the baseline's label, "Weir@<short hash>", from machine.txt.
+LABEL = {"kafka": "Kafka", "weir": "Weir", BASELINE: "Weir@baseline", CLUSTER: "Weir on S3+PG"}
+COLOR = {"kafka": "#4C72B0", "weir": "#DD8452", BASELINE: "#8172B3", CLUSTER: "#55A868"}
 
 # Reported workloads, in order, with a readable name. The warm-up runs are measured but not reported.
 WORKLOADS = [
@@ -182,22 +186,33 @@ def ratio(weir, kafka):
     return weir / kafka
 
 
+def summary_columns():
+    """The results table's columns after workload and metric: (header, cell of a row's medians by server).
+    Kafka, Weir and Weir/Kafka always; with a baseline, its figures and Weir / baseline; with the cluster
+    shape, its figures and S3+PG / Weir."""
+    def value(server):
+        return lambda m: fmt(m[server])
+
+    def quotient(top, bottom):
+        return lambda m: "-" if ratio(m[top], m[bottom]) is None else f"{ratio(m[top], m[bottom]):.2f}"
+
+    columns = [("Kafka", value("kafka")), ("Weir", value("weir")), ("Weir/Kafka", quotient("weir", "kafka"))]
+    if BASELINE in SERVERS:
+        columns += [(LABEL[BASELINE], value(BASELINE)), ("Weir/" + LABEL[BASELINE], quotient("weir", BASELINE))]
+    if CLUSTER in SERVERS:
+        columns += [(LABEL[CLUSTER], value(CLUSTER)), ("S3+PG/Weir", quotient(CLUSTER, "weir"))]
+    return columns
+
+
 def summary_rows(runs):
-    """(workload name, metric label, kafka, weir, ratio, direction) for every metric a workload has; with
-    the cluster shape, (..., weir, ratio, cluster, cluster / weir, direction)."""
+    """(workload name, metric label, {server: median}, direction) for every metric a workload has."""
     rows = []
     for key, name in WORKLOADS:
         for mkey, mlabel, higher in METRICS:
-            k, _ = median_of(runs, "kafka", key, mkey)
-            w, _ = median_of(runs, "weir", key, mkey)
-            c, _ = median_of(runs, CLUSTER, key, mkey) if CLUSTER in SERVERS else (None, [])
-            if k is None and w is None and c is None:
+            medians = {s: median_of(runs, s, key, mkey)[0] for s in SERVERS}
+            if all(v is None for v in medians.values()):
                 continue
-            direction = "higher is better" if higher else "lower is better"
-            if CLUSTER in SERVERS:
-                rows.append((name, mlabel, k, w, ratio(w, k), c, ratio(c, w), direction))
-            else:
-                rows.append((name, mlabel, k, w, ratio(w, k), direction))
+            rows.append((name, mlabel, medians, "higher is better" if higher else "lower is better"))
     return rows
 
 
@@ -245,7 +260,7 @@ def log_findings(work):
     logs = os.path.join(work, "logs")
     for name in sorted(os.listdir(logs)) if os.path.isdir(logs) else []:
         path = os.path.join(logs, name)
-        if re.match(r"weir(-cluster)?-r\d+\.log$", name):
+        if re.match(r"weir(-cluster|-baseline)?-r\d+\.log$", name):
             hits = scan(path, lambda l: re.match(r"^\d\d:\d\d:\d\d\.\d+ ", l) is not None,
                         lambda l: re.match(r"^\S+ (WARN|ERROR) ", l) is not None)
         elif re.match(r"kafka-r\d+\.log$", name):
@@ -390,6 +405,18 @@ def chart(runs, path, title):
         wv, _ = median_of(runs, "weir", e2e, key)
         r = ratio(wv, k)
         lines.append(f"{'end-to-end ' + label:<24}{'-' if r is None else f'{r:.2f}':>6}")
+    if BASELINE in SERVERS:
+        lines += ["", "Weir / " + LABEL[BASELINE]]
+        for w in tput:
+            wv, _ = median_of(runs, "weir", w, "mb_s")
+            b, _ = median_of(runs, BASELINE, w, "mb_s")
+            r = ratio(wv, b)
+            lines.append(f"{SHORT[w] + ' MB/s':<24}{'-' if r is None else f'{r:.2f}':>6}")
+        for key, label in (("p50", "p50"), ("p99", "p99")):
+            b, _ = median_of(runs, BASELINE, e2e, key)
+            wv, _ = median_of(runs, "weir", e2e, key)
+            r = ratio(wv, b)
+            lines.append(f"{'end-to-end ' + label:<24}{'-' if r is None else f'{r:.2f}':>6}")
     if CLUSTER in SERVERS:
         lines += ["", "Weir on S3+PG / Weir"]
         for w in tput:
@@ -403,11 +430,13 @@ def chart(runs, path, title):
             r = ratio(c, wv)
             lines.append(f"{'end-to-end ' + label:<24}{'-' if r is None else f'{r:.1f}':>6}")
     lines += ["", "throughput: above 1 = Weir faster", "latency: above 1 = Weir slower"]
-    ax.text(0.02, 0.98, "\n".join(lines), va="top", ha="left", family="monospace", fontsize=10,
+    # With both the baseline and the cluster shape, the box needs a smaller font to fit its panel.
+    ax.text(0.02, 0.98, "\n".join(lines), va="top", ha="left", family="monospace", fontsize=10 if len(lines) <= 22 else 8,
             transform=ax.transAxes, bbox=dict(boxstyle="round", facecolor="#f4f4f4", edgecolor="#cccccc"))
 
+    # Four servers (baseline and cluster shape) in one row would run into the title: two rows then.
     fig.legend(handles=[Patch(color=COLOR[s], label=LABEL[s]) for s in SERVERS], loc="upper right",
-               bbox_to_anchor=(0.98, 0.985), ncol=len(SERVERS), fontsize=11)
+               bbox_to_anchor=(0.98, 0.985), ncol=len(SERVERS) if len(SERVERS) <= 3 else 2, fontsize=11)
     fig.suptitle(title, fontsize=13)
     fig.text(0.5, 0.06, "bars: median of the rounds; dots: each round; W/K: Weir / Kafka", ha="center",
              fontsize=9, color="dimgray")
@@ -426,12 +455,16 @@ def main():
 
     runs = load(args.work)
     windows = cluster.load(args.work)
-    if any(r["server"] == CLUSTER for r in runs):
-        SERVERS = ("kafka", "weir", CLUSTER)
-        cluster.adjust_other_pct(runs, windows, NCPU)
     machine = []
     with open(os.path.join(args.work, "machine.txt"), encoding="utf-8") as f:
         machine = [line.rstrip("\n").split(": ", 1) for line in f if ": " in line]
+    baseline = dict(machine).get("baseline", "").split(",")[0]
+    if any(r["server"] == BASELINE for r in runs):
+        SERVERS += (BASELINE,)
+        LABEL[BASELINE] = "Weir@" + (baseline or "baseline")
+    if any(r["server"] == CLUSTER for r in runs):
+        SERVERS += (CLUSTER,)
+        cluster.adjust_other_pct(runs, windows, NCPU)
     problems = []
     problems_path = os.path.join(args.work, "problems.txt")
     if os.path.exists(problems_path):
@@ -444,25 +477,21 @@ def main():
 
     os.makedirs(args.results, exist_ok=True)
     base = (datetime.date.today().isoformat() + ("-quick" if args.mode == "quick" else "")
-            + ("-cluster" if CLUSTER in SERVERS else ""))
+            + ("-cluster" if CLUSTER in SERVERS else "") + (f"-baseline-{baseline}" if BASELINE in SERVERS else ""))
     name, n = base, 2
     while os.path.exists(os.path.join(args.results, name + ".md")):
         name, n = f"{base}-{n}", n + 1
     md_path = os.path.join(args.results, name + ".md")
     png_path = os.path.join(args.results, name + ".png")
 
-    rows = summary_rows(runs)
-    if CLUSTER in SERVERS:
-        header = ["workload", "metric", "Kafka", "Weir", "Weir/Kafka", LABEL[CLUSTER], "S3+PG/Weir", ""]
-        cells = [(w, m, fmt(k), fmt(wv), "-" if r is None else f"{r:.2f}", fmt(c), "-" if rc is None else f"{rc:.2f}", d)
-                 for w, m, k, wv, r, c, rc, d in rows]
-    else:
-        header = ["workload", "metric", "Kafka", "Weir", "Weir/Kafka", ""]
-        cells = [(w, m, fmt(k), fmt(wv), "-" if r is None else f"{r:.2f}", d) for w, m, k, wv, r, d in rows]
+    columns = summary_columns()
+    header = ["workload", "metric"] + [h for h, _ in columns] + [""]
+    cells = [(w, m, *(cell(medians) for _, cell in columns), d) for w, m, medians, d in summary_rows(runs)]
 
     info = dict(machine)
     cpu_desc = info.get("cpu", "?")
-    title = (f"Weir vs Apache Kafka 4.3.1{', and Weir on S3 and PostgreSQL' if CLUSTER in SERVERS else ''}: "
+    title = (f"Weir vs Apache Kafka 4.3.1{' and ' + LABEL[BASELINE] if BASELINE in SERVERS else ''}"
+             f"{', and Weir on S3 and PostgreSQL' if CLUSTER in SERVERS else ''}: "
              f"{args.mode} mode, {len(rounds)} round(s), {datetime.date.today()}\n"
              f"{cpu_desc}, {info.get('cores', '?').split(' ')[0]} cores, {info.get('memory', '?')}")
     have_chart = chart(runs, png_path, title)
@@ -499,8 +528,11 @@ def main():
     repo_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     md = [f"# Weir vs Apache Kafka 4.3.1: {args.mode} mode, {datetime.date.today()}", ""]
     md += ["Made by `bench/run" + (" --quick" if args.mode == "quick" else "") + (" --cluster" if CLUSTER in SERVERS else "")
+           + (f" --baseline {baseline}" if BASELINE in SERVERS else "")
            + "`. Ratios are Weir divided by Kafka: above 1 means Weir is faster for throughput, "
            "slower or hungrier for latency, CPU and memory." + (
+               f" Weir/{LABEL[BASELINE]} is this Weir divided by Weir built from {baseline}, read the same way."
+               if BASELINE in SERVERS else "") + (
                " S3+PG/Weir is Weir on S3 and PostgreSQL divided by Weir on its local disk, read the same way."
                if CLUSTER in SERVERS else ""), ""]
     md += ["## Machine", ""] + [f"- **{k}**: {v}" for k, v in machine] + [""]
@@ -539,7 +571,13 @@ def main():
            "the machine's CPU time spent outside the broker and the tool during a run, as a share of all cores: "
            "a rough figure (the kernel samples the machine's total by ticks), but anything well above a few % means something else was running and those figures are disturbed.",
            ] + ([
-           "- The cluster shape (Weir on S3+PG) is a third turn of each round: Weir with its objects in S3 (S3Proxy "
+           f"- {LABEL[BASELINE]} is one more turn of each round, right after Weir's: Weir built from git revision "
+           f"{baseline} (see the machine's description) and started exactly as the current Weir: the same heap, JVM "
+           "options and settings, a fresh data directory, a port of its own. Both builds are thus measured in the "
+           "same minutes of the same machine, and their ratio is the cost or gain of the changes between them.",
+           ] if BASELINE in SERVERS else []) + ([
+           f"- The cluster shape (Weir on S3+PG) is {'the last' if BASELINE in SERVERS else 'a third'} turn of each round: "
+           "Weir with its objects in S3 (S3Proxy "
            "on this machine, keeping them on the local disk) and its metadata in PostgreSQL (fsync on), each server "
            "in a process of its own, fresh for the turn. Every WAL object is one PUT, sealed "
            f"{cluster.seal_age_ms(machine)} ms after its first batch (s3.wal.object.max.age.ms) unless full first, "
