@@ -175,8 +175,6 @@ final class SegmentBuilder {
             writer.close();
             writer = null;
         }
-        for (String written : this.written) {
-            log.store().delete(written);
-        }
+        log.store().deleteAll(written);
     }
 }
