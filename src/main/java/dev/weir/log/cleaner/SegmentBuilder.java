@@ -17,11 +17,12 @@ import java.util.List;
  * a new object is started when the next batch would pass {@code segmentBytes}, and an index row is
  * closed every {@code rowBytes}. Writes go through one copy buffer; ranges copied object to object
  * are put off until the next write, so that ranges that follow on in one object are copied with one
- * read. Nothing refers to the objects until the caller switches the index; {@link #abandon} deletes
- * them if it never does. Not thread-safe.
+ * read. Batches are read through the {@link MergeSource}. Nothing refers to the objects until the
+ * caller switches the index; {@link #abandon} deletes them if it never does. Not thread-safe.
  */
 final class SegmentBuilder {
     private final Log log;
+    private final MergeSource source;
     private final PartitionKey partition;
     private final long segmentBytes;
     private final int rowBytes;
@@ -48,8 +49,10 @@ final class SegmentBuilder {
     private long rowMaxTimestamp;
     private int rowSize;
 
-    SegmentBuilder(Log log, PartitionKey partition, long segmentBytes, int rowBytes, ByteBuffer buffer, Clock clock) {
+    SegmentBuilder(Log log, MergeSource source, PartitionKey partition, long segmentBytes, int rowBytes,
+                   ByteBuffer buffer, Clock clock) {
         this.log = log;
+        this.source = source;
         this.partition = partition;
         this.segmentBytes = segmentBytes;
         this.rowBytes = rowBytes;
@@ -82,21 +85,23 @@ final class SegmentBuilder {
      * Appends a WAL batch, read into the copy buffer, with its real base offset and the leader epoch
      * written in (both lie outside the CRC, so it stays valid). Its header is checked against the
      * index; the CRC was checked when it was produced and is checked again whenever it is read. Of a
-     * large batch only the header passes through the buffer, and the rest is copied object to object.
+     * large batch that the source does not hold, only the header passes through the buffer, and the rest
+     * is copied object to object.
      */
     void appendWal(PartitionKey partition, BatchLocation row) {
         place(row.size(), row.baseOffset(), row.lastOffset(), row.maxTimestamp());
-        if (row.size() < BatchReader.SEND_FROM_FILE_MIN_BYTES && row.size() <= buffer.capacity()) {
+        if (row.size() <= buffer.capacity()
+            && (row.size() < BatchReader.SEND_FROM_FILE_MIN_BYTES || source.holds(row.objectKey()))) {
             room(row.size());
             ByteBuffer batch = buffer.slice(buffer.position(), row.size());
-            log.store().readInto(row.objectKey(), row.position(), batch);
+            source.readInto(row.objectKey(), row.position(), batch);
             BatchReader.patchWalHeader(partition, row, batch.flip());
             buffer.position(buffer.position() + row.size());
             return;
         }
         room(BatchReader.HEADER_PREFIX_BYTES);
         ByteBuffer header = buffer.slice(buffer.position(), BatchReader.HEADER_PREFIX_BYTES);
-        log.store().readInto(row.objectKey(), row.position(), header);
+        source.readInto(row.objectKey(), row.position(), header);
         BatchReader.patchWalHeader(partition, row, header.flip());
         buffer.position(buffer.position() + BatchReader.HEADER_PREFIX_BYTES);
         copy(row.objectKey(), row.position() + BatchReader.HEADER_PREFIX_BYTES,
@@ -162,7 +167,7 @@ final class SegmentBuilder {
             buffer.clear();
         }
         if (copyLength > 0) {
-            writer.writeFrom(copyKey, copyPosition, copyLength);
+            source.copyTo(writer, copyKey, copyPosition, copyLength);
             copyLength = 0;
         }
     }
