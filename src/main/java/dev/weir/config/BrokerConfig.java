@@ -83,6 +83,7 @@ public final class BrokerConfig {
     public static final String S3_SECRET_KEY = "s3.secret.key";
     public static final String S3_WAL_OBJECT_MAX_BYTES = "s3.wal.object.max.bytes";
     public static final String S3_WAL_OBJECT_MAX_AGE_MS = "s3.wal.object.max.age.ms";
+    public static final String S3_MERGE_WINDOW_BYTES = "s3.merge.window.bytes";
     public static final String OBJECT_CACHE_MAX_BYTES = "object.cache.max.bytes";
     public static final String OBJECT_CACHE_BLOCK_BYTES = "object.cache.block.bytes";
     public static final String METADATA_STORE_URL = "metadata.store.url";
@@ -270,6 +271,13 @@ public final class BrokerConfig {
             "On S3, where each WAL object is one PUT and costs a request: a WAL object is sealed this long after"
                 + " its first batch arrived, unless it reached s3.wal.object.max.bytes before. Produce latency grows"
                 + " with it, request costs shrink (wal.object.max.age.ms is for local disk).")
+        .define(S3_MERGE_WINDOW_BYTES, Type.INT, 64 * 1024 * 1024, Range.between(0, 1024 * 1024 * 1024),
+            Importance.LOW, "On S3: memory (off the heap) in which merging holds WAL objects, each read whole with one"
+                + " GET (none for what the object cache holds) and copied from there into every partition's segments,"
+                + " rather than one GET per batch. A merging pass over more WAL bytes goes a window of this size at a"
+                + " time, each partition getting segments per window (joined later by merging small segments); a WAL"
+                + " object larger than this (see s3.wal.object.max.bytes) is read batch by batch. 0: every object"
+                + " batch by batch.")
         .define(OBJECT_CACHE_MAX_BYTES, Type.LONG, 256L * 1024 * 1024, Range.atLeast(0), Importance.MEDIUM,
             "On an object store without local files (S3): heap kept for the bytes of objects last written and read,"
                 + " so that tail consumers read the WAL objects this broker uploaded without a GET, and reads that"

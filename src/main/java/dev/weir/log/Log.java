@@ -49,6 +49,11 @@ public final class Log implements AutoCloseable {
     public static final int LEADER_EPOCH = Layout.LEADER_EPOCH;
     private static final int MAX_BATCHES_PER_READ = 2048;
     private static final int FIRST_PAGE_BATCHES = 16;
+    /**
+     * Unreferenced objects forgotten in one metadata transaction and then deleted together: as many as one
+     * S3 DeleteObjects request takes.
+     */
+    private static final int OBJECTS_PER_DELETION = 1000;
 
     private final ObjectStore store;
     private final MetadataStore metadata;
@@ -129,7 +134,7 @@ public final class Log implements AutoCloseable {
     private long recover(Set<String> committed, String prefix, List<String> stored, java.util.function.LongPredicate ours,
                          String what) {
         long maxId = -1;
-        int deleted = 0;
+        List<String> uncommitted = new ArrayList<>();
         for (String key : stored) {
             long id;
             try {
@@ -140,17 +145,17 @@ public final class Log implements AutoCloseable {
             }
             maxId = Math.max(maxId, id);
             if (!committed.contains(key) && ours.test(id)) {
-                store.delete(key);
-                deleted++;
+                uncommitted.add(key);
             }
         }
+        store.deleteAll(uncommitted);
         for (String key : committed) {
             if (key.startsWith(prefix)) {
                 maxId = Math.max(maxId, Layout.objectId(prefix, key));
             }
         }
-        if (deleted > 0) {
-            LOG.info("Deleted {} {} that were written but never committed", deleted, what);
+        if (!uncommitted.isEmpty()) {
+            LOG.info("Deleted {} {} that were written but never committed", uncommitted.size(), what);
         }
         return maxId;
     }
@@ -430,20 +435,26 @@ public final class Log implements AutoCloseable {
 
     /**
      * Deletes objects that no batch has referred to for {@code graceMs}, so a read that located a batch
-     * just before it was dropped can still finish. Returns how many were deleted.
+     * just before it was dropped can still finish. Up to {@value #OBJECTS_PER_DELETION} at a time are
+     * forgotten in one metadata transaction and deleted together (on S3 with one request). Returns how
+     * many were deleted.
      */
     public int collectGarbage(long nowMs, long graceMs) {
-        int deleted = 0;
         String open = writer.oldestOpenFile();
+        List<String> deletable = new ArrayList<>();
         for (String key : metadata.unreferencedObjects(nowMs, nowMs - graceMs)) {
-            if (open != null && key.startsWith(Layout.WAL_PREFIX) && key.compareTo(open) >= 0) {
-                continue; // the WAL file being written: later objects will go into it
+            // Not the WAL file being written: later objects will go into it.
+            if (open == null || !key.startsWith(Layout.WAL_PREFIX) || key.compareTo(open) < 0) {
+                deletable.add(key);
             }
-            // The row goes first: a crash before the file is deleted leaves a file that start-up removes.
-            if (metadata.forgetObject(key)) {
-                store.delete(key);
-                deleted++;
-            }
+        }
+        int deleted = 0;
+        for (int from = 0; from < deletable.size(); from += OBJECTS_PER_DELETION) {
+            // The rows go first: a crash before the files are deleted leaves files that start-up removes.
+            List<String> forgotten = metadata.forgetObjects(
+                deletable.subList(from, Math.min(deletable.size(), from + OBJECTS_PER_DELETION)));
+            store.deleteAll(forgotten);
+            deleted += forgotten.size();
         }
         if (deleted > 0) {
             LOG.info("Deleted {} objects that nothing refers to any more", deleted);

@@ -21,6 +21,12 @@ public interface ObjectCatalog {
     /** Forgets an object about to be deleted; false (and nothing forgotten) if a batch refers to it. */
     boolean forgetObject(String objectKey);
 
+    /**
+     * Forgets objects about to be deleted, in one transaction, as {@link #forgetObject} does each, and
+     * returns those forgotten in the order given: not those a batch refers to, nor those not recorded.
+     */
+    List<String> forgetObjects(List<String> objectKeys);
+
     /** Keys of every committed object. */
     Set<String> committedObjectKeys();
 }

@@ -159,6 +159,11 @@ public abstract class RoleStore implements MetadataStore {
     }
 
     @Override
+    public List<String> forgetObjects(List<String> objectKeys) {
+        return objectCatalog().forgetObjects(objectKeys);
+    }
+
+    @Override
     public Set<String> committedObjectKeys() {
         return objectCatalog().committedObjectKeys();
     }

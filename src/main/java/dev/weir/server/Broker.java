@@ -116,7 +116,7 @@ public final class Broker implements AutoCloseable {
         opened.push(cleaner::shutdownNow);
         Merger merger = new Merger(log, clock, config.getInt(BrokerConfig.LOG_MERGE_ROW_BYTES),
             config.getDouble(BrokerConfig.LOG_CLEANER_IO_MAX_BYTES_PER_SECOND),
-            config.getInt(BrokerConfig.LOG_CLEANER_IO_BUFFER_SIZE));
+            config.getInt(BrokerConfig.LOG_CLEANER_IO_BUFFER_SIZE), config.getInt(BrokerConfig.S3_MERGE_WINDOW_BYTES));
         Compactor compactor = new Compactor(log, merger, clock, config.getLong(BrokerConfig.LOG_CLEANER_DEDUPE_BUFFER_SIZE));
         TopicServiceLookup topicLookup = new TopicServiceLookup(topics);
         logCleaner = new LogCleaner(topicLookup, log, merger, compactor, clock,

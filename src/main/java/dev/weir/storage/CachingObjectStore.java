@@ -3,6 +3,7 @@ package dev.weir.storage;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -240,6 +241,16 @@ public final class CachingObjectStore implements ObjectStore {
     public void delete(String key) {
         store.delete(key);
         blocks.remove(key);
+    }
+
+    /** Deletes the objects, then drops their blocks, those of objects a failure left behind too (read again if asked). */
+    @Override
+    public void deleteAll(Collection<String> keys) {
+        try {
+            store.deleteAll(keys);
+        } finally {
+            keys.forEach(blocks::remove);
+        }
     }
 
     @Override

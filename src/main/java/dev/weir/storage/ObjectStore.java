@@ -1,6 +1,7 @@
 package dev.weir.storage;
 
 import java.nio.ByteBuffer;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 
@@ -78,6 +79,16 @@ public interface ObjectStore extends AutoCloseable {
 
     /** Deletes the object; deleting a missing object is not an error. */
     void delete(String key);
+
+    /**
+     * Deletes the objects as {@link #delete} does each, with as few requests as the store allows (on S3 one
+     * per thousand keys, where {@link #delete} is one per key); fails if any of them could not be deleted.
+     */
+    default void deleteAll(Collection<String> keys) {
+        for (String key : keys) {
+            delete(key);
+        }
+    }
 
     @Override
     void close();

@@ -309,7 +309,7 @@ class LogTest {
         reopen();
         int rowsBefore = metadata.batchesFrom(partition, 0, 1000).size();
         // Index rows of up to 64 KiB: runs of three batches, so that the one holding offset 100 stays small.
-        Merger merger = new Merger(log, Clock.systemUTC(), 64 * 1024, Double.MAX_VALUE, 512 * 1024);
+        Merger merger = new Merger(log, Clock.systemUTC(), 64 * 1024, Double.MAX_VALUE, 512 * 1024, 64 << 20);
         assertThat(merger.mergeOnce(key -> 1L << 30, key -> true, 0)).as("segments written").isEqualTo(1);
 
         var rows = metadata.batchesFrom(partition, 0, 1000);

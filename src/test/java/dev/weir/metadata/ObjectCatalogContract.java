@@ -1,16 +1,18 @@
 package dev.weir.metadata;
 
+import static dev.weir.metadata.Batches.TIMESTAMP;
 import static dev.weir.metadata.Batches.extend;
 import static dev.weir.metadata.Batches.first;
 import static dev.weir.metadata.Batches.plain;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import org.apache.kafka.common.Uuid;
 import org.junit.jupiter.api.Test;
 
 /**
- * The object catalog: objects no batch refers to, marked and then deletable, and forgotten. Part of
- * {@link MetadataStoreContract}.
+ * The object catalog: objects no batch refers to, marked and then deletable, and forgotten (one or many
+ * at once). Part of {@link MetadataStoreContract}.
  */
 public interface ObjectCatalogContract extends StoreFixture {
     @Test
@@ -31,6 +33,25 @@ public interface ObjectCatalogContract extends StoreFixture {
         assertThat(store().committedObjectKeys()).containsExactly("wal/2");
         assertThat(store().objectSize("wal/1")).isEqualTo(-1);
         assertThat(store().unreferencedObjects(5000, 5000)).isEmpty();
+    }
+
+    @Test
+    default void objectsAreForgottenTogetherButNotThoseABatchRefersTo() {
+        PartitionKey zero = new PartitionKey(createTopic("orders", 1), 0);
+        commitOne(first("wal/1", 100), plain(zero, 0, 100, 1));
+        commitOne(first("wal/2", 100), plain(zero, 0, 100, 1));
+        commitOne(first("wal/3", 100), plain(zero, 0, 100, 1));
+        NewSegment segment = new NewSegment(new SegmentRecord("segment/1", zero, 0, 1, 180, START_MS),
+            List.of(new BatchLocation(0, 1, "segment/1", 0, 180, TIMESTAMP)));
+        assertThat(store().replaceBatches(zero, 0, 1, 2, List.of(segment), List.of(), List.of())).isTrue();
+        store().advanceLogStartOffset(zero, 2);
+
+        assertThat(store().forgetObjects(List.of("wal/3", "segment/1", "wal/missing", "wal/2", "wal/1")))
+            .containsExactly("segment/1", "wal/2", "wal/1");
+        assertThat(store().committedObjectKeys()).containsExactly("wal/3");
+        assertThat(store().segments(zero)).as("the forgotten segment is no segment any more").isEmpty();
+        assertThat(store().forgetObjects(List.of())).isEmpty();
+        assertThat(store().forgetObjects(List.of("wal/1", "wal/3"))).isEmpty();
     }
 
     @Test

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 /**
  * What every {@link ObjectStore} promises, run against each backend by a subclass that says how to open
  * one: objects are written once and never overwritten, read in ranges, sized, listed by prefix and
- * deleted, written in pieces or put at once; a read at most stops where the object ends; an abandoned writer
+ * deleted (one or many at once), written in pieces or put at once; a read at most stops where the object ends; an abandoned writer
  * leaves nothing; a missing object is an error, not empty bytes.
  */
 public abstract class ObjectStoreContract {
@@ -125,6 +125,17 @@ public abstract class ObjectStoreContract {
         store.delete("wal/1");
         store.delete("wal/1");
         assertThat(store.list("wal/")).containsExactly("wal/2");
+    }
+
+    @Test
+    void manyObjectsAreDeletedAtOnceMissingOnesAmongThem() {
+        put("wal/1", "a");
+        put("wal/2", "b");
+        put("segment/3", "c");
+        store.deleteAll(java.util.List.of("wal/1", "wal/missing", "segment/3"));
+        assertThat(store.list("")).containsExactly("wal/2");
+        store.deleteAll(java.util.List.of());
+        assertThat(store.list("")).containsExactly("wal/2");
     }
 
     @Test

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,6 +38,11 @@ import org.slf4j.LoggerFactory;
  * batches were. Each rewrite switches the index in one transaction; the replaced objects are deleted
  * by garbage collection once nothing refers to them and the grace period has passed. Runs on one
  * thread (the cleaner), with one copy buffer and the I/O rate held by a throttle.
+ *
+ * <p>Batches are read through a {@link MergeSource}: on a store without local files (S3) a pass goes
+ * through its WAL objects a window at a time (each window's objects read whole, once, and held for all
+ * the partitions), every partition of the window merged before the next; a partition then gets segments
+ * per window, which merging small segments joins later.
  *
  * <p>A partition whose data may stay where the WAL file holds it (see {@link #mergeOnce}) is not
  * copied: its runs of batches that lie side by side in a WAL file and whose stored headers carry their
@@ -64,6 +70,7 @@ public final class Merger {
     private final Clock clock;
     private final int rowBytes;
     private final IoThrottle throttle;
+    private final MergeSource source;
     private final ByteBuffer buffer;
     private ByteBuffer filterBuffer = ByteBuffer.allocate(0);
     private final ByteBuffer header = ByteBuffer.allocate(BatchReader.HEADER_PREFIX_BYTES);
@@ -85,13 +92,16 @@ public final class Merger {
      * @param rowBytes a merged segment gets one index row per this many bytes of batches
      * @param ioBytesPerSecond the most bytes per second rewriting reads
      * @param bufferBytes the copy buffer for writing segments
+     * @param windowBytes on a store without local files, the most bytes of WAL objects held in memory at once,
+     *     each read whole with one request; 0 reads them batch by batch
      */
-    public Merger(Log log, Clock clock, int rowBytes, double ioBytesPerSecond, int bufferBytes) {
+    public Merger(Log log, Clock clock, int rowBytes, double ioBytesPerSecond, int bufferBytes, int windowBytes) {
         this.log = log;
         this.metadata = log.metadata();
         this.clock = clock;
         this.rowBytes = rowBytes;
         this.throttle = new IoThrottle(ioBytesPerSecond);
+        this.source = new MergeSource(log.store(), metadata::objectSize, windowBytes);
         this.buffer = ByteBuffer.allocateDirect(bufferBytes);
     }
 
@@ -127,14 +137,28 @@ public final class Merger {
         });
         int written = 0;
         boolean complete = true;
-        for (Map.Entry<PartitionKey, Boolean> partition : inPlace.entrySet()) {
+        for (MergeSource.Window window : source.windows(List.copyOf(unmerged.keySet()))) {
+            source.startWindow(window);
             try {
-                long limit = segmentBytes.applyAsLong(partition.getKey());
-                int merged = mergeWal(partition.getKey(), newest.get(), limit, partition.getValue() ? keepable : Set.of());
-                complete &= merged >= 0;
-                written += Math.max(merged, 0) + mergeSegments(partition.getKey(), limit);
+                for (PartitionKey partition : partitionsIn(window, unmerged)) {
+                    try {
+                        int merged = mergeWal(partition, window.lastKey(), segmentBytes.applyAsLong(partition),
+                            inPlace.get(partition) ? keepable : Set.of());
+                        complete &= merged >= 0;
+                        written += Math.max(merged, 0);
+                    } catch (UnknownPartitionException deletedMeanwhile) {
+                        LOG.debug("{} was deleted while it was merged", partition);
+                    }
+                }
+            } finally {
+                source.endWindow();
+            }
+        }
+        for (PartitionKey partition : inPlace.keySet()) {
+            try {
+                written += mergeSegments(partition, segmentBytes.applyAsLong(partition));
             } catch (UnknownPartitionException deletedMeanwhile) {
-                LOG.debug("{} was deleted while it was merged", partition.getKey());
+                LOG.debug("{} was deleted while its segments were merged", partition);
             }
         }
         if (complete) {
@@ -143,6 +167,16 @@ public final class Merger {
         }
         mergedThrough.keySet().removeIf(partition -> !log.hasPartition(partition));
         return written;
+    }
+
+    /** The partitions with batches to merge in the window's objects, in the order they first come. */
+    private static Set<PartitionKey> partitionsIn(MergeSource.Window window,
+                                                  Map<String, Map<PartitionKey, Long>> unmerged) {
+        Set<PartitionKey> partitions = new LinkedHashSet<>();
+        for (String objectKey : window.objectKeys()) {
+            partitions.addAll(unmerged.get(objectKey).keySet());
+        }
+        return partitions;
     }
 
     /**
@@ -322,7 +356,7 @@ public final class Merger {
     private List<NewSegment> rewrite(PartitionKey partition, List<BatchLocation> rows, long segmentBytes,
                                      List<String> replacedSegments, MemoryRecords.RecordFilter filter,
                                      Set<String> keepable) {
-        SegmentBuilder builder = new SegmentBuilder(log, partition, segmentBytes, rowBytes, buffer, clock);
+        SegmentBuilder builder = new SegmentBuilder(log, source, partition, segmentBytes, rowBytes, buffer, clock);
         List<BatchLocation> kept = new ArrayList<>();
         try {
             List<List<BatchLocation>> runs = keepable.isEmpty() ? List.of() : runsInPlace(rows);
@@ -421,7 +455,7 @@ public final class Merger {
     private boolean finalHeaders(PartitionKey partition, List<BatchLocation> run) {
         for (BatchLocation row : run) {
             throttle.acquire(BatchReader.HEADER_PREFIX_BYTES);
-            log.store().readInto(row.objectKey(), row.position(), header.clear());
+            source.readInto(row.objectKey(), row.position(), header.clear());
             if (!BatchReader.checkWalHeader(partition, row, header.flip())) {
                 return false;
             }

@@ -1,6 +1,7 @@
 package dev.weir.metadata.postgres;
 
 import dev.weir.metadata.ObjectCatalog;
+import java.sql.Array;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -98,6 +99,47 @@ final class PostgresObjectCatalog implements ObjectCatalog {
                 }
             }
             return deleted == 1;
+        });
+    }
+
+    /**
+     * Three statements for all of them: the objects' rows are locked in key order (so that brokers collecting
+     * at once never deadlock), then, in a statement of its own as above, those no batch refers to deleted.
+     */
+    @Override
+    public List<String> forgetObjects(List<String> objectKeys) {
+        if (objectKeys.isEmpty()) {
+            return List.of();
+        }
+        return database.write("forget " + objectKeys.size() + " objects", connection -> {
+            Array keys = connection.createArrayOf("text", objectKeys.toArray());
+            try (PreparedStatement lock = connection.prepareStatement(
+                "SELECT object_key FROM objects WHERE object_key = ANY (?) ORDER BY object_key FOR UPDATE")) {
+                lock.setArray(1, keys);
+                try (ResultSet rows = lock.executeQuery()) {
+                    while (rows.next()) {
+                        // Each row is locked as it is returned.
+                    }
+                }
+            }
+            Set<String> deleted = new HashSet<>();
+            try (PreparedStatement delete = connection.prepareStatement("DELETE FROM objects o WHERE object_key = ANY (?)"
+                + " AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.object_key = o.object_key) RETURNING object_key")) {
+                delete.setArray(1, keys);
+                try (ResultSet rows = delete.executeQuery()) {
+                    while (rows.next()) {
+                        deleted.add(rows.getString(1));
+                    }
+                }
+            }
+            if (!deleted.isEmpty()) {
+                try (PreparedStatement delete = connection.prepareStatement(
+                    "DELETE FROM segments WHERE object_key = ANY (?)")) {
+                    delete.setArray(1, connection.createArrayOf("text", deleted.toArray()));
+                    delete.executeUpdate();
+                }
+            }
+            return objectKeys.stream().filter(deleted::contains).toList();
         });
     }
 

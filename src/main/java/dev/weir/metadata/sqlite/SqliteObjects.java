@@ -72,6 +72,32 @@ final class SqliteObjects implements ObjectCatalog {
         return deleted[0] == 1;
     }
 
+    /** One synced transaction for all of them, where {@link #forgetObject} syncs one per object. */
+    @Override
+    public List<String> forgetObjects(List<String> objectKeys) {
+        List<String> forgotten = new ArrayList<>();
+        if (objectKeys.isEmpty()) {
+            return forgotten;
+        }
+        database.write(writer -> {
+            forgotten.clear();
+            try (PreparedStatement delete = writer.prepareStatement("DELETE FROM objects WHERE object_key = ?"
+                + " AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.object_key = ?)");
+                 PreparedStatement deleteSegment = writer.prepareStatement("DELETE FROM segments WHERE object_key = ?")) {
+                for (String objectKey : objectKeys) {
+                    delete.setString(1, objectKey);
+                    delete.setString(2, objectKey);
+                    if (delete.executeUpdate() == 1) {
+                        deleteSegment.setString(1, objectKey);
+                        deleteSegment.executeUpdate();
+                        forgotten.add(objectKey);
+                    }
+                }
+            }
+        });
+        return forgotten;
+    }
+
     @Override
     public Set<String> committedObjectKeys() {
         return database.read(connection -> {

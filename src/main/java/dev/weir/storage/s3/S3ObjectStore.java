@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -24,11 +25,15 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.LegacyMd5Plugin;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Error;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -66,6 +71,8 @@ public final class S3ObjectStore implements ObjectStore {
      * plus its size at this rate, so that a large segment is not cut off while a stalled one is.
      */
     public static final long MIN_UPLOAD_BYTES_PER_SECOND = 2 * 1024 * 1024;
+    /** The most keys one DeleteObjects request may name (S3's limit). */
+    public static final int MAX_KEYS_PER_DELETE = 1000;
     /** Attempts of a request, the first included: the SDK's standard retry mode, made explicit since it bounds calls. */
     public static final int MAX_ATTEMPTS = 3;
     /** Room for the SDK's back-off between attempts (longer after throttling, 503 SlowDown) in a call's timeout. */
@@ -95,7 +102,8 @@ public final class S3ObjectStore implements ObjectStore {
      * (with an endpoint, us-east-1, which S3-compatible servers ignore); {@code accessKey} and
      * {@code secretKey} null take the SDK's default credentials chain (environment, profile, web identity,
      * container or instance role). Against an endpoint, request checksums are sent only where S3 requires
-     * them, as S3-compatible servers expect.
+     * them, as S3-compatible servers expect, and as Content-MD5 (for DeleteObjects), which servers such as
+     * MinIO require where the SDK would send a CRC32 of its own.
      */
     public static S3ObjectStore open(URI url, String endpoint, String region, boolean pathStyle, String accessKey,
                                      String secretKey) {
@@ -112,7 +120,7 @@ public final class S3ObjectStore implements ObjectStore {
             .overrideConfiguration(override -> override.retryStrategy(retry -> retry.maxAttempts(MAX_ATTEMPTS))
                 .apiCallAttemptTimeout(ATTEMPT_TIMEOUT).apiCallTimeout(callTimeout(ATTEMPT_TIMEOUT)));
         if (endpoint != null) {
-            builder.endpointOverride(URI.create(endpoint))
+            builder.endpointOverride(URI.create(endpoint)).addPlugin(LegacyMd5Plugin.create())
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
         }
@@ -302,6 +310,33 @@ public final class S3ObjectStore implements ObjectStore {
             client.deleteObject(request -> request.bucket(bucket).key(s3Key(key)));
         } catch (SdkException e) {
             throw storageFailure("deleting", key, e);
+        }
+    }
+
+    /**
+     * One DeleteObjects request per {@value #MAX_KEYS_PER_DELETE} keys, in quiet mode: S3 answers with the keys
+     * it failed to delete alone, and deleting a missing key is no failure there either.
+     */
+    @Override
+    public void deleteAll(Collection<String> keys) {
+        List<String> all = List.copyOf(keys);
+        for (int from = 0; from < all.size(); from += MAX_KEYS_PER_DELETE) {
+            List<ObjectIdentifier> chunk = all.subList(from, Math.min(all.size(), from + MAX_KEYS_PER_DELETE)).stream()
+                .map(key -> ObjectIdentifier.builder().key(s3Key(key)).build()).toList();
+            DeleteObjectsResponse response;
+            try {
+                response = client.deleteObjects(request -> request.bucket(bucket)
+                    .delete(delete -> delete.objects(chunk).quiet(true)));
+            } catch (SdkException e) {
+                throw storageFailure("deleting", all.get(from) + " and " + (chunk.size() - 1) + " more", e);
+            }
+            if (response.hasErrors() && !response.errors().isEmpty()) {
+                S3Error first = response.errors().get(0);
+                String key = first.key() != null && first.key().startsWith(prefix) ? first.key().substring(prefix.length())
+                    : first.key();
+                throw new StorageException("deleting " + response.errors().size() + " of " + chunk.size()
+                    + " objects failed, object " + key + " with " + first.code() + ": " + first.message());
+            }
         }
     }
 

@@ -25,13 +25,15 @@ import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 
 /**
  * What the read cache saves, counted as GET requests that the S3 client sends to S3 (S3Proxy): none for
  * a read of an object just put through it, one per block for a reader walking through an object in small
- * ranges, one for concurrent misses of one block; and what it must not do: hold more than its bound, or
- * serve a deleted object.
+ * ranges, one for concurrent misses of one block, one DELETE per thousand objects deleted together; and
+ * what it must not do: hold more than its bound, or serve a deleted object.
  */
 class CachingObjectStoreTest {
     private static final int BLOCK_BYTES = 64 * 1024;
@@ -44,6 +46,7 @@ class CachingObjectStoreTest {
     private static S3ProxyProcess s3;
 
     private final AtomicInteger gets = new AtomicInteger();
+    private final AtomicInteger deletes = new AtomicInteger();
     /** The store without the cache, for objects written behind its back (by another broker, or before a restart). */
     private S3ObjectStore uncached;
     private CachingObjectStore store;
@@ -69,6 +72,9 @@ class CachingObjectStoreTest {
             public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
                 if (context.request() instanceof GetObjectRequest) {
                     gets.incrementAndGet();
+                }
+                if (context.request() instanceof DeleteObjectRequest || context.request() instanceof DeleteObjectsRequest) {
+                    deletes.incrementAndGet();
                 }
             }
         });
@@ -169,6 +175,24 @@ class CachingObjectStoreTest {
         assertThatThrownBy(() -> store.read("segment/2", 0, 10)).isInstanceOf(StorageException.class)
             .hasMessageContaining("missing");
         assertThat(gets).as("both reads after the deletions went to S3").hasValue(3);
+        assertThat(store.cachedBytes()).isZero();
+    }
+
+    @Test
+    void objectsDeletedTogetherCostOneRequestPerThousandAndLeaveNoBlocks() {
+        open(64L * 1024 * 1024);
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < 1001; i++) {
+            keys.add("wal/" + i);
+        }
+        // Deleting a missing object is no failure: three of the thousand and one are enough to see them go.
+        for (int i : new int[] {0, 999, 1000}) {
+            store.put("wal/" + i, ByteBuffer.wrap(new byte[] {(byte) i}));
+        }
+        assertThat(store.cachedBytes()).isPositive();
+        store.deleteAll(keys);
+        assertThat(deletes).as("DELETE requests for 1001 objects").hasValue(2);
+        assertThat(uncached.list("wal/")).isEmpty();
         assertThat(store.cachedBytes()).isZero();
     }
 

@@ -35,6 +35,22 @@ class S3ObjectStoreContractTest extends ObjectStoreContract {
         return new S3ObjectStore(client, bucket, "cluster-a/");
     }
 
+    /** As a broker opens it: DeleteObjects goes with the Content-MD5 that S3-compatible servers ask for. */
+    @org.junit.jupiter.api.Test
+    void aStoreOpenedFromItsUrlDeletesManyObjectsAtOnce() {
+        String bucket = "weir-" + BUCKETS.incrementAndGet();
+        try (S3Client client = s3.client()) {
+            client.createBucket(request -> request.bucket(bucket));
+        }
+        try (ObjectStore store = S3ObjectStore.open(java.net.URI.create("s3://" + bucket + "/cluster-a"),
+            s3.endpoint().toString(), null, true, S3ProxyProcess.ACCESS_KEY, S3ProxyProcess.SECRET_KEY)) {
+            store.put("wal/1", java.nio.ByteBuffer.wrap(new byte[] {1}));
+            store.put("wal/2", java.nio.ByteBuffer.wrap(new byte[] {2}));
+            store.deleteAll(java.util.List.of("wal/1", "wal/2", "wal/3"));
+            org.assertj.core.api.Assertions.assertThat(store.list("")).isEmpty();
+        }
+    }
+
     @org.junit.jupiter.api.Test
     void aPutOfTheSameBytesAgainIsTakenAsItsOwnEarlierAttemptThatLanded() throws Exception {
         try (ObjectStore store = openEmptyStore()) {
