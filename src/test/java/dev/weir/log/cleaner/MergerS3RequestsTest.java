@@ -120,7 +120,7 @@ class MergerS3RequestsTest {
         });
         S3ObjectStore s3Store = new S3ObjectStore(client, bucket, "cluster-a/");
         store = cacheBytes == 0 ? s3Store : new CachingObjectStore(s3Store, cacheBytes, BLOCK_BYTES);
-        log = new Log(store, metadata, Clock.systemUTC(), 0, new LogSettings(1 << 20, 20, 2, 4L << 20, 10_000, 64),
+        log = new Log(store, metadata, Clock.systemUTC(), 0, new LogSettings(1 << 20, 20, 2, 4L << 20, 10_000, 64, 0, 0),
             timer);
     }
 
