@@ -1,6 +1,7 @@
 package dev.weir.metadata.sqlite;
 
 import dev.weir.metadata.MetadataException;
+import dev.weir.metadata.jdbc.Transactions;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -28,7 +29,7 @@ import org.sqlite.SQLiteConfig;
  * that must keep its in-memory state in step with a write holds it around both. Reads run concurrently,
  * each on a pooled connection.
  */
-final class SqliteDatabase implements AutoCloseable {
+final class SqliteDatabase implements Transactions, AutoCloseable {
     /** Checkpoint messages keep the store's logger name, the one operators know. */
     private static final Logger LOG = LoggerFactory.getLogger(SqliteMetadataStore.class);
     private static final int READ_CONNECTIONS = 4;
@@ -47,11 +48,6 @@ final class SqliteDatabase implements AutoCloseable {
     /** Work on the writer connection, inside the transaction {@link #write} commits. */
     interface SqlWork {
         void run(Connection writer) throws SQLException;
-    }
-
-    /** Work that reads a result from a connection. */
-    interface SqlRead<T> {
-        T apply(Connection connection) throws SQLException;
     }
 
     /** Migrates the file's schema and opens the connections; the checkpoints begin a second later. */
@@ -91,7 +87,7 @@ final class SqliteDatabase implements AutoCloseable {
      * Runs start-up work on the writer connection, before the store is shared, and commits it. Failures
      * are the caller's to report, as a database that cannot be opened.
      */
-    <T> T initialize(SqlRead<T> work) throws SQLException {
+    <T> T initialize(Work<T> work) throws SQLException {
         T result = work.apply(writer);
         writer.commit();
         return result;
@@ -102,13 +98,25 @@ final class SqliteDatabase implements AutoCloseable {
         write(true, work);
     }
 
+    @Override
+    public <T> T write(String what, Work<T> work) {
+        return inWriteTransaction(true, what, work);
+    }
+
     /**
      * Runs the work in one transaction on the writer connection, holding the monitor. With {@code sync}
      * the transaction is on disk when this returns (synchronous=FULL), otherwise it is in the operating
      * system's hands (NORMAL: safe from a process crash, and made durable by the next synced transaction
      * or checkpoint).
      */
-    synchronized void write(boolean sync, SqlWork work) {
+    void write(boolean sync, SqlWork work) {
+        inWriteTransaction(sync, "write", writer -> {
+            work.run(writer);
+            return null;
+        });
+    }
+
+    private synchronized <T> T inWriteTransaction(boolean sync, String what, Work<T> work) {
         try {
             if (sync != synced) {
                 // The setting may not change inside a transaction, and the driver keeps one open between
@@ -121,8 +129,9 @@ final class SqliteDatabase implements AutoCloseable {
                 }
                 synced = sync;
             }
-            work.run(writer);
+            T result = work.apply(writer);
             writer.commit();
+            return result;
         } catch (SQLException | RuntimeException e) {
             try {
                 rollBack();
@@ -136,7 +145,7 @@ final class SqliteDatabase implements AutoCloseable {
             if (e instanceof MetadataException metadataException) {
                 throw metadataException;
             }
-            throw new MetadataException("metadata database write failed: " + e.getMessage(), e);
+            throw new MetadataException("metadata database failed to " + what + ": " + e.getMessage(), e);
         }
     }
 
@@ -173,8 +182,14 @@ final class SqliteDatabase implements AutoCloseable {
         return statement;
     }
 
+    /** As {@link #read(String, Work)}, for work that does not name itself. */
+    <T> T read(Work<T> work) {
+        return read("read", work);
+    }
+
     /** Runs the work on a read-only connection, waiting for one if all are in use. */
-    <T> T read(SqlRead<T> work) {
+    @Override
+    public <T> T read(String what, Work<T> work) {
         Connection connection;
         try {
             connection = readers.take();
@@ -183,10 +198,9 @@ final class SqliteDatabase implements AutoCloseable {
             throw new MetadataException("interrupted while waiting for a database connection", e);
         }
         try {
-            T result = work.apply(connection);
-            return result;
+            return work.apply(connection);
         } catch (SQLException e) {
-            throw new MetadataException("metadata database read failed: " + e.getMessage(), e);
+            throw new MetadataException("metadata database failed to " + what + ": " + e.getMessage(), e);
         } finally {
             readers.add(connection);
         }
