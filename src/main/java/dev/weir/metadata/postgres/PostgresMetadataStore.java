@@ -9,6 +9,8 @@ import dev.weir.metadata.ObjectCatalog;
 import dev.weir.metadata.RoleStore;
 import dev.weir.metadata.TopicCatalog;
 import dev.weir.metadata.WalWrite;
+import dev.weir.metadata.jdbc.JdbcGroupOffsets;
+import dev.weir.metadata.jdbc.JdbcObjectCatalog;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Clock;
@@ -34,8 +36,8 @@ public final class PostgresMetadataStore extends RoleStore {
     private final PostgresBatchCoordinator coordinator;
     private final PostgresBatchIndex index;
     private final PostgresMergeCatalog merges;
-    private final PostgresObjectCatalog objects;
-    private final PostgresGroupOffsets groups;
+    private final ObjectCatalog objects;
+    private final GroupOffsets groups;
 
     /** Opens the database at {@code jdbcUrl} (user and password may be null), migrating its schema first. */
     public PostgresMetadataStore(String jdbcUrl, String user, String password, Clock clock) {
@@ -54,8 +56,8 @@ public final class PostgresMetadataStore extends RoleStore {
         coordinator = new PostgresBatchCoordinator(database, clock, new CommitNotices(jdbcUrl, user, password));
         index = new PostgresBatchIndex(database);
         merges = new PostgresMergeCatalog(database);
-        objects = new PostgresObjectCatalog(database);
-        groups = new PostgresGroupOffsets(database);
+        objects = new JdbcObjectCatalog(database, PostgresDialect.INSTANCE);
+        groups = new JdbcGroupOffsets(database);
     }
 
     /** The cluster's id, made by the first broker that ever opened the database. */

@@ -8,6 +8,8 @@ import dev.weir.metadata.MetadataException;
 import dev.weir.metadata.ObjectCatalog;
 import dev.weir.metadata.RoleStore;
 import dev.weir.metadata.TopicCatalog;
+import dev.weir.metadata.jdbc.JdbcGroupOffsets;
+import dev.weir.metadata.jdbc.JdbcObjectCatalog;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -23,7 +25,8 @@ import org.apache.kafka.common.Uuid;
  * ask for {@code NORMAL} instead (see {@link #commit}).
  *
  * <p>Each role lives in its own class with its SQL ({@link SqliteTopics}, {@link SqliteBatchCoordinator},
- * {@link SqliteBatchIndex}, {@link SqliteMerges}, {@link SqliteObjects}, {@link SqliteGroupOffsets}),
+ * {@link SqliteBatchIndex}, {@link SqliteMerges}, and the object catalog and group offsets that run the SQL
+ * they share with PostgreSQL, {@code dev.weir.metadata.jdbc}),
  * all on one {@link SqliteDatabase}; this class hands each call to its role. Thread-safe: writes of
  * every role are serialised on the database's monitor; reads use a small pool of read-only
  * connections and run concurrently.
@@ -35,8 +38,8 @@ public final class SqliteMetadataStore extends RoleStore {
     private final SqliteTopics topics;
     private final SqliteBatchIndex index;
     private final SqliteMerges merges;
-    private final SqliteObjects objects;
-    private final SqliteGroupOffsets groupOffsets;
+    private final ObjectCatalog objects;
+    private final GroupOffsets groupOffsets;
 
     public SqliteMetadataStore(Path file, Clock clock) {
         try {
@@ -49,8 +52,8 @@ public final class SqliteMetadataStore extends RoleStore {
         topics = new SqliteTopics(database, coordinator);
         index = new SqliteBatchIndex(database);
         merges = new SqliteMerges(database, coordinator);
-        objects = new SqliteObjects(database);
-        groupOffsets = new SqliteGroupOffsets(database);
+        objects = new JdbcObjectCatalog(database, SqliteDialect.INSTANCE);
+        groupOffsets = new JdbcGroupOffsets(database);
     }
 
     private static String loadOrCreateClusterId(Connection writer) throws SQLException {

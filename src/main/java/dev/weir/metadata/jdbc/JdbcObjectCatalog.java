@@ -1,4 +1,4 @@
-package dev.weir.metadata.postgres;
+package dev.weir.metadata.jdbc;
 
 import dev.weir.metadata.ObjectCatalog;
 import java.sql.PreparedStatement;
@@ -10,22 +10,26 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The object catalog on PostgreSQL. Thread-safe; several brokers may collect garbage at once.
+ * The object catalog, on either database. Thread-safe; on PostgreSQL several brokers may collect
+ * garbage at once.
  *
- * <p>At READ COMMITTED a statement that waited for a row another transaction changed re-checks only
- * that row, and sees other tables as they were when it began. So a statement that both waits for an
- * object's row and asks whether batches refer to it may miss the batches that the transaction it waited
- * for added (a commit extending the WAL file). Hence both methods here ask in a statement of their
- * own, begun after the object's row is theirs.
+ * <p>There, at READ COMMITTED, a statement that waited for a row another transaction changed re-checks
+ * only that row, and sees other tables as they were when it began. So a statement that both waits for
+ * an object's row and asks whether batches refer to it may miss the batches that the transaction it
+ * waited for added (a commit extending the WAL file). Hence both writes here ask in a statement of their
+ * own, begun after the object's row is theirs. Where one writer at a time runs (SQLite) those extra
+ * statements find nothing to change.
  */
-final class PostgresObjectCatalog implements ObjectCatalog {
-    /** The key of the advisory lock under which one broker at a time marks unreferenced objects. */
+public final class JdbcObjectCatalog implements ObjectCatalog {
+    /** The key of the lock under which one broker at a time marks unreferenced objects. */
     private static final long MARKING_LOCK = 0x5765697247634d61L;
 
-    private final Database database;
+    private final Transactions database;
+    private final Dialect dialect;
 
-    PostgresObjectCatalog(Database database) {
+    public JdbcObjectCatalog(Transactions database, Dialect dialect) {
         this.database = database;
+        this.dialect = dialect;
     }
 
     @Override
@@ -43,21 +47,19 @@ final class PostgresObjectCatalog implements ObjectCatalog {
     @Override
     public List<String> unreferencedObjects(long nowMs, long cutoffMs) {
         return database.write("mark unreferenced objects", connection -> {
-            try (Statement statement = connection.createStatement()) {
-                // Brokers marking at once would lock many object rows each, in no particular order.
-                statement.execute("SELECT pg_advisory_xact_lock(" + MARKING_LOCK + ")");
-            }
+            // Brokers marking at once would lock many object rows each, in no particular order.
+            dialect.lockForTransaction(connection, MARKING_LOCK);
             try (PreparedStatement mark = connection.prepareStatement(
-                "UPDATE objects o SET unreferenced_since_ms = ? WHERE unreferenced_since_ms IS NULL"
-                    + " AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.object_key = o.object_key)")) {
+                "UPDATE objects SET unreferenced_since_ms = ? WHERE unreferenced_since_ms IS NULL"
+                    + " AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.object_key = objects.object_key)")) {
                 mark.setLong(1, nowMs);
                 mark.executeUpdate();
             }
             try (Statement unmark = connection.createStatement()) {
                 // What the marking waited for may have given an object batches it could not see (see above).
-                unmark.executeUpdate("UPDATE objects o SET unreferenced_since_ms = NULL"
+                unmark.executeUpdate("UPDATE objects SET unreferenced_since_ms = NULL"
                     + " WHERE unreferenced_since_ms IS NOT NULL"
-                    + " AND EXISTS (SELECT 1 FROM batches b WHERE b.object_key = o.object_key)");
+                    + " AND EXISTS (SELECT 1 FROM batches b WHERE b.object_key = objects.object_key)");
             }
             List<String> deletable = new ArrayList<>();
             try (PreparedStatement select = connection.prepareStatement(
@@ -77,7 +79,7 @@ final class PostgresObjectCatalog implements ObjectCatalog {
     public boolean forgetObject(String objectKey) {
         return database.write("forget object " + objectKey, connection -> {
             try (PreparedStatement lock = connection.prepareStatement(
-                "SELECT 1 FROM objects WHERE object_key = ? FOR UPDATE")) {
+                "SELECT 1 FROM objects WHERE object_key = ?" + dialect.lockingClause())) {
                 lock.setString(1, objectKey);
                 try (ResultSet rows = lock.executeQuery()) {
                     if (!rows.next()) {
@@ -86,8 +88,8 @@ final class PostgresObjectCatalog implements ObjectCatalog {
                 }
             }
             int deleted;
-            try (PreparedStatement delete = connection.prepareStatement("DELETE FROM objects o WHERE object_key = ?"
-                + " AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.object_key = o.object_key)")) {
+            try (PreparedStatement delete = connection.prepareStatement("DELETE FROM objects WHERE object_key = ?"
+                + " AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.object_key = objects.object_key)")) {
                 delete.setString(1, objectKey);
                 deleted = delete.executeUpdate();
             }
