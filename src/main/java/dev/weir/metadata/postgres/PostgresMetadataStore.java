@@ -9,7 +9,9 @@ import dev.weir.metadata.ObjectCatalog;
 import dev.weir.metadata.RoleStore;
 import dev.weir.metadata.TopicCatalog;
 import dev.weir.metadata.WalWrite;
+import dev.weir.metadata.jdbc.JdbcBatchIndex;
 import dev.weir.metadata.jdbc.JdbcGroupOffsets;
+import dev.weir.metadata.jdbc.JdbcMergeCatalog;
 import dev.weir.metadata.jdbc.JdbcObjectCatalog;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -34,8 +36,8 @@ public final class PostgresMetadataStore extends RoleStore {
     private final String clusterId;
     private final PostgresTopicCatalog topics;
     private final PostgresBatchCoordinator coordinator;
-    private final PostgresBatchIndex index;
-    private final PostgresMergeCatalog merges;
+    private final BatchIndex index;
+    private final MergeCatalog merges;
     private final ObjectCatalog objects;
     private final GroupOffsets groups;
 
@@ -54,8 +56,8 @@ public final class PostgresMetadataStore extends RoleStore {
         }
         topics = new PostgresTopicCatalog(database);
         coordinator = new PostgresBatchCoordinator(database, clock, new CommitNotices(jdbcUrl, user, password));
-        index = new PostgresBatchIndex(database);
-        merges = new PostgresMergeCatalog(database);
+        index = new JdbcBatchIndex(database, PostgresDialect.INSTANCE);
+        merges = new JdbcMergeCatalog(database, PostgresDialect.INSTANCE);
         objects = new JdbcObjectCatalog(database, PostgresDialect.INSTANCE);
         groups = new JdbcGroupOffsets(database);
     }

@@ -8,7 +8,9 @@ import dev.weir.metadata.MetadataException;
 import dev.weir.metadata.ObjectCatalog;
 import dev.weir.metadata.RoleStore;
 import dev.weir.metadata.TopicCatalog;
+import dev.weir.metadata.jdbc.JdbcBatchIndex;
 import dev.weir.metadata.jdbc.JdbcGroupOffsets;
+import dev.weir.metadata.jdbc.JdbcMergeCatalog;
 import dev.weir.metadata.jdbc.JdbcObjectCatalog;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -25,8 +27,8 @@ import org.apache.kafka.common.Uuid;
  * ask for {@code NORMAL} instead (see {@link #commit}).
  *
  * <p>Each role lives in its own class with its SQL ({@link SqliteTopics}, {@link SqliteBatchCoordinator},
- * {@link SqliteBatchIndex}, {@link SqliteMerges}, and the object catalog and group offsets that run the SQL
- * they share with PostgreSQL, {@code dev.weir.metadata.jdbc}),
+ * and the batch index, merge catalog, object catalog and group offsets that run the SQL they share with
+ * PostgreSQL, {@code dev.weir.metadata.jdbc}),
  * all on one {@link SqliteDatabase}; this class hands each call to its role. Thread-safe: writes of
  * every role are serialised on the database's monitor; reads use a small pool of read-only
  * connections and run concurrently.
@@ -36,8 +38,8 @@ public final class SqliteMetadataStore extends RoleStore {
     private final String clusterId;
     private final SqliteBatchCoordinator coordinator;
     private final SqliteTopics topics;
-    private final SqliteBatchIndex index;
-    private final SqliteMerges merges;
+    private final BatchIndex index;
+    private final MergeCatalog merges;
     private final ObjectCatalog objects;
     private final GroupOffsets groupOffsets;
 
@@ -50,8 +52,8 @@ public final class SqliteMetadataStore extends RoleStore {
             throw new MetadataException("cannot open metadata database " + file, e);
         }
         topics = new SqliteTopics(database, coordinator);
-        index = new SqliteBatchIndex(database);
-        merges = new SqliteMerges(database, coordinator);
+        index = new JdbcBatchIndex(database, SqliteDialect.INSTANCE);
+        merges = new JdbcMergeCatalog(database, SqliteDialect.INSTANCE);
         objects = new JdbcObjectCatalog(database, SqliteDialect.INSTANCE);
         groupOffsets = new JdbcGroupOffsets(database);
     }
