@@ -6,6 +6,7 @@ import dev.weir.metadata.MetadataException;
 import dev.weir.metadata.jdbc.Transactions;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.function.Consumer;
 import javax.sql.DataSource;
 
 /**
@@ -76,6 +77,14 @@ final class Database implements Transactions, AutoCloseable {
     @Override
     public <T> T write(String what, Work<T> work) {
         return inTransaction(what, false, work);
+    }
+
+    /** Nothing of the database is kept in memory here: {@code committed} just follows the commit. */
+    @Override
+    public <T> T write(String what, Work<T> work, Consumer<T> committed) {
+        T result = write(what, work);
+        committed.accept(result);
+        return result;
     }
 
     private <T> T inTransaction(String what, boolean readOnly, Work<T> work) {

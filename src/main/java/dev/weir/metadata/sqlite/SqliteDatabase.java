@@ -15,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -101,6 +102,14 @@ final class SqliteDatabase implements Transactions, AutoCloseable {
     @Override
     public <T> T write(String what, Work<T> work) {
         return inWriteTransaction(true, what, work);
+    }
+
+    /** As {@link #write(String, Work)}, and {@code committed} runs before the monitor is let go. */
+    @Override
+    public synchronized <T> T write(String what, Work<T> work, Consumer<T> committed) {
+        T result = inWriteTransaction(true, what, work);
+        committed.accept(result);
+        return result;
     }
 
     /**

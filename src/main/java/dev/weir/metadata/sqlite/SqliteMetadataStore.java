@@ -12,6 +12,7 @@ import dev.weir.metadata.jdbc.JdbcBatchIndex;
 import dev.weir.metadata.jdbc.JdbcGroupOffsets;
 import dev.weir.metadata.jdbc.JdbcMergeCatalog;
 import dev.weir.metadata.jdbc.JdbcObjectCatalog;
+import dev.weir.metadata.jdbc.JdbcTopicCatalog;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -26,18 +27,17 @@ import org.apache.kafka.common.Uuid;
  * {@code synchronous=FULL}, so a commit is on disk when it returns; the commits of WAL objects may
  * ask for {@code NORMAL} instead (see {@link #commit}).
  *
- * <p>Each role lives in its own class with its SQL ({@link SqliteTopics}, {@link SqliteBatchCoordinator},
- * and the batch index, merge catalog, object catalog and group offsets that run the SQL they share with
- * PostgreSQL, {@code dev.weir.metadata.jdbc}),
- * all on one {@link SqliteDatabase}; this class hands each call to its role. Thread-safe: writes of
- * every role are serialised on the database's monitor; reads use a small pool of read-only
- * connections and run concurrently.
+ * <p>Each role lives in its own class, all on one {@link SqliteDatabase}: the batch coordinator is
+ * SQLite's ({@link SqliteBatchCoordinator}, which keeps offsets and producer state in memory), the others
+ * run the SQL they share with PostgreSQL ({@code dev.weir.metadata.jdbc}) in {@link SqliteDialect}; this
+ * class hands each call to its role. Thread-safe: writes of every role are serialised on the database's
+ * monitor; reads use a small pool of read-only connections and run concurrently.
  */
 public final class SqliteMetadataStore extends RoleStore {
     private final SqliteDatabase database;
     private final String clusterId;
     private final SqliteBatchCoordinator coordinator;
-    private final SqliteTopics topics;
+    private final TopicCatalog topics;
     private final BatchIndex index;
     private final MergeCatalog merges;
     private final ObjectCatalog objects;
@@ -51,11 +51,29 @@ public final class SqliteMetadataStore extends RoleStore {
         } catch (SQLException e) {
             throw new MetadataException("cannot open metadata database " + file, e);
         }
-        topics = new SqliteTopics(database, coordinator);
-        index = new JdbcBatchIndex(database, SqliteDialect.INSTANCE);
-        merges = new JdbcMergeCatalog(database, SqliteDialect.INSTANCE);
-        objects = new JdbcObjectCatalog(database, SqliteDialect.INSTANCE);
+        SqliteDialect dialect = SqliteDialect.INSTANCE;
+        topics = new JdbcTopicCatalog(database, dialect, new CoordinatorFollowsPartitions(coordinator));
+        index = new JdbcBatchIndex(database, dialect);
+        merges = new JdbcMergeCatalog(database, dialect);
+        objects = new JdbcObjectCatalog(database, dialect);
         groupOffsets = new JdbcGroupOffsets(database);
+    }
+
+    /**
+     * Keeps the batch coordinator's in-memory offsets and producer state in step with the partitions the
+     * topic catalog creates and deletes; called under the database's write monitor, right after the commit.
+     */
+    private record CoordinatorFollowsPartitions(SqliteBatchCoordinator coordinator)
+        implements JdbcTopicCatalog.PartitionListener {
+        @Override
+        public void partitionsCreated(Uuid topicId, int from, int to) {
+            coordinator.partitionsCreated(topicId, from, to);
+        }
+
+        @Override
+        public void topicDeleted(Uuid topicId) {
+            coordinator.topicDeleted(topicId);
+        }
     }
 
     private static String loadOrCreateClusterId(Connection writer) throws SQLException {
