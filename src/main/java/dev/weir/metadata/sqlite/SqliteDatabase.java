@@ -7,10 +7,12 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -28,19 +30,26 @@ import org.sqlite.SQLiteConfig;
  *
  * <p>Thread-safe. Writes are serialised on this object's monitor: {@link #write} takes it, and a role
  * that must keep its in-memory state in step with a write holds it around both. Reads run concurrently,
- * each on a pooled connection.
+ * each on a pooled connection. Once {@link #close} has begun, reads fail with a {@link MetadataException}
+ * (and writes too, once it has closed the writer); a read that holds a connection then closes it as it ends.
  */
 final class SqliteDatabase implements Transactions, AutoCloseable {
     /** Checkpoint messages keep the store's logger name, the one operators know. */
     private static final Logger LOG = LoggerFactory.getLogger(SqliteMetadataStore.class);
-    private static final int READ_CONNECTIONS = 4;
+    static final int READ_CONNECTIONS = 4;
+    static final String CHECKPOINT_THREAD = "weir-sqlite-checkpoint";
     private static final long CHECKPOINT_INTERVAL_MS = 1000;
+    /** How long closing waits for a checkpoint in progress before it closes the connection beneath it. */
+    private static final long CLOSE_WAIT_MS = 10_000;
 
     private final Connection writer;
     private final Map<String, PreparedStatement> commitStatements = new HashMap<>();
     private final Connection checkpointer;
     private final ScheduledExecutorService checkpoints;
-    private final BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READ_CONNECTIONS);
+    /** The read-only connections not in use; guarded by itself, as {@link #closed} is. */
+    private final Deque<Connection> idleReaders = new ArrayDeque<>(READ_CONNECTIONS);
+    /** Whether closing has begun: reads fail instead of waiting for a connection, which none gives back. */
+    private boolean closed;
     /** Whether the last checkpoint failed, so that a failing one is logged once until one succeeds. */
     private final AtomicBoolean checkpointFailing = new AtomicBoolean();
     /** The writer connection's synchronous setting: FULL (true) or NORMAL; guarded by the monitor. */
@@ -70,13 +79,13 @@ final class SqliteDatabase implements Transactions, AutoCloseable {
             SQLiteConfig readConfig = new SQLiteConfig();
             readConfig.setReadOnly(true);
             readConfig.setBusyTimeout(30_000);
-            readers.add(readConfig.createConnection(url));
+            idleReaders.add(readConfig.createConnection(url));
         }
         SQLiteConfig checkpointConfig = new SQLiteConfig();
         checkpointConfig.setBusyTimeout(30_000);
         checkpointer = checkpointConfig.createConnection(url);
         checkpoints = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "weir-sqlite-checkpoint");
+            Thread thread = new Thread(runnable, CHECKPOINT_THREAD);
             thread.setDaemon(true);
             return thread;
         });
@@ -199,19 +208,46 @@ final class SqliteDatabase implements Transactions, AutoCloseable {
     /** Runs the work on a read-only connection, waiting for one if all are in use. */
     @Override
     public <T> T read(String what, Work<T> work) {
-        Connection connection;
-        try {
-            connection = readers.take();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new MetadataException("interrupted while waiting for a database connection", e);
-        }
+        Connection connection = takeReader();
         try {
             return work.apply(connection);
         } catch (SQLException e) {
             throw new MetadataException("metadata database failed to " + what + ": " + e.getMessage(), e);
         } finally {
-            readers.add(connection);
+            giveBack(connection);
+        }
+    }
+
+    private Connection takeReader() {
+        synchronized (idleReaders) {
+            while (idleReaders.isEmpty() && !closed) {
+                try {
+                    idleReaders.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new MetadataException("interrupted while waiting for a database connection", e);
+                }
+            }
+            if (closed) {
+                throw new MetadataException("the metadata database is closed");
+            }
+            return idleReaders.pop();
+        }
+    }
+
+    /** Puts a read connection back for the next read, or closes it if the database closed meanwhile. */
+    private void giveBack(Connection connection) {
+        synchronized (idleReaders) {
+            if (!closed) {
+                idleReaders.push(connection);
+                idleReaders.notify();
+                return;
+            }
+        }
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            LOG.warn("Closing a read connection of the closed metadata database failed", e);
         }
     }
 
@@ -242,34 +278,68 @@ final class SqliteDatabase implements Transactions, AutoCloseable {
         }
     }
 
+    /**
+     * Closes every connection, each even if closing another failed (the first failure is thrown, with the
+     * others suppressed by it), after the checkpoint in progress, if any, ends (waiting even when
+     * interrupted, whose flag is then set again). Reads waiting for a connection fail; reads running
+     * close theirs as they end. Closing again does nothing more.
+     */
     @Override
     public void close() {
-        checkpoints.shutdownNow();
-        try {
-            checkpoints.awaitTermination(10, TimeUnit.SECONDS);
-            checkpointer.close();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (SQLException e) {
-            throw new MetadataException("closing the metadata database failed", e);
+        List<Connection> idle;
+        synchronized (idleReaders) {
+            closed = true;
+            idle = new ArrayList<>(idleReaders);
+            idleReaders.clear();
+            idleReaders.notifyAll();
         }
+        boolean interrupted = awaitCheckpoints();
+        MetadataException failure = closeCollecting(checkpointer, null);
         synchronized (this) {
+            for (PreparedStatement statement : commitStatements.values()) {
+                failure = closeCollecting(statement, failure);
+            }
+            failure = closeCollecting(writer, failure);
+        }
+        for (Connection reader : idle) {
+            failure = closeCollecting(reader, failure);
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** Stops the checkpoints and waits for one in progress to end; returns whether this thread was interrupted. */
+    private boolean awaitCheckpoints() {
+        checkpoints.shutdownNow();
+        boolean interrupted = false;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MS);
+        while (true) {
             try {
-                for (PreparedStatement statement : commitStatements.values()) {
-                    statement.close();
+                if (!checkpoints.awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
+                    LOG.warn("A checkpoint still runs after {} ms; its connection is closed beneath it", CLOSE_WAIT_MS);
                 }
-                writer.close();
-            } catch (SQLException e) {
-                throw new MetadataException("closing the metadata database failed", e);
+                return interrupted;
+            } catch (InterruptedException e) {
+                interrupted = true;
             }
         }
-        Connection reader;
-        while ((reader = readers.poll()) != null) {
-            try {
-                reader.close();
-            } catch (SQLException e) {
-                throw new MetadataException("closing the metadata database failed", e);
+    }
+
+    /** Closes the resource; a failure becomes {@code failure}, or is suppressed by the one before it. */
+    private static MetadataException closeCollecting(AutoCloseable resource, MetadataException failure) {
+        try {
+            resource.close();
+            return failure;
+        } catch (Exception e) {
+            if (failure == null) {
+                return new MetadataException("closing the metadata database failed", e);
             }
+            failure.addSuppressed(e);
+            return failure;
         }
     }
 }
