@@ -60,11 +60,47 @@ final class SqliteDatabase implements Transactions, AutoCloseable {
         void run(Connection writer) throws SQLException;
     }
 
-    /** Migrates the file's schema and opens the connections; the checkpoints begin a second later. */
+    /**
+     * Migrates the file's schema and opens the connections; the checkpoints begin a second later. If a
+     * connection fails to open, those opened before it are closed.
+     */
     SqliteDatabase(Path file) throws SQLException {
         String url = "jdbc:sqlite:" + file.toAbsolutePath();
         Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration/sqlite")
             .loggers("slf4j").load().migrate();
+        List<Connection> opened = new ArrayList<>();
+        try {
+            writer = open(opened, writerConfig(), url);
+            writer.setAutoCommit(false);
+            for (int i = 0; i < READ_CONNECTIONS; i++) {
+                SQLiteConfig readConfig = new SQLiteConfig();
+                readConfig.setReadOnly(true);
+                readConfig.setBusyTimeout(30_000);
+                idleReaders.add(open(opened, readConfig, url));
+            }
+            SQLiteConfig checkpointConfig = new SQLiteConfig();
+            checkpointConfig.setBusyTimeout(30_000);
+            checkpointer = open(opened, checkpointConfig, url);
+        } catch (SQLException | RuntimeException e) {
+            MetadataException closeFailure = null;
+            for (Connection connection : opened) {
+                closeFailure = closeCollecting(connection, closeFailure);
+            }
+            if (closeFailure != null) {
+                e.addSuppressed(closeFailure);
+            }
+            throw e;
+        }
+        checkpoints = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, CHECKPOINT_THREAD);
+            thread.setDaemon(true);
+            return thread;
+        });
+        checkpoints.scheduleWithFixedDelay(this::checkpoint, CHECKPOINT_INTERVAL_MS, CHECKPOINT_INTERVAL_MS,
+            TimeUnit.MILLISECONDS);
+    }
+
+    private static SQLiteConfig writerConfig() {
         SQLiteConfig config = new SQLiteConfig();
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
         config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
@@ -73,24 +109,14 @@ final class SqliteDatabase implements Transactions, AutoCloseable {
         config.setPragma(SQLiteConfig.Pragma.WAL_AUTOCHECKPOINT, "0");
         config.setPragma(SQLiteConfig.Pragma.JOURNAL_SIZE_LIMIT, Long.toString(64L * 1024 * 1024));
         config.setBusyTimeout(30_000);
-        writer = config.createConnection(url);
-        writer.setAutoCommit(false);
-        for (int i = 0; i < READ_CONNECTIONS; i++) {
-            SQLiteConfig readConfig = new SQLiteConfig();
-            readConfig.setReadOnly(true);
-            readConfig.setBusyTimeout(30_000);
-            idleReaders.add(readConfig.createConnection(url));
-        }
-        SQLiteConfig checkpointConfig = new SQLiteConfig();
-        checkpointConfig.setBusyTimeout(30_000);
-        checkpointer = checkpointConfig.createConnection(url);
-        checkpoints = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, CHECKPOINT_THREAD);
-            thread.setDaemon(true);
-            return thread;
-        });
-        checkpoints.scheduleWithFixedDelay(this::checkpoint, CHECKPOINT_INTERVAL_MS, CHECKPOINT_INTERVAL_MS,
-            TimeUnit.MILLISECONDS);
+        return config;
+    }
+
+    /** Opens a connection and adds it to {@code opened}, for closing should a later one fail to open. */
+    private static Connection open(List<Connection> opened, SQLiteConfig config, String url) throws SQLException {
+        Connection connection = config.createConnection(url);
+        opened.add(connection);
+        return connection;
     }
 
     /**

@@ -43,13 +43,24 @@ public final class SqliteMetadataStore extends RoleStore {
     private final ObjectCatalog objects;
     private final GroupOffsets groupOffsets;
 
+    /** Opens the store; if that fails after the database's connections opened, they are closed again. */
     public SqliteMetadataStore(Path file, Clock clock) {
         try {
             database = new SqliteDatabase(file);
-            clusterId = database.initialize(SqliteMetadataStore::loadOrCreateClusterId);
-            coordinator = new SqliteBatchCoordinator(database, clock);
         } catch (SQLException e) {
             throw new MetadataException("cannot open metadata database " + file, e);
+        }
+        try {
+            clusterId = database.initialize(SqliteMetadataStore::loadOrCreateClusterId);
+            coordinator = new SqliteBatchCoordinator(database, clock);
+        } catch (SQLException | RuntimeException e) {
+            try {
+                database.close();
+            } catch (MetadataException closeFailure) {
+                e.addSuppressed(closeFailure);
+            }
+            throw e instanceof RuntimeException runtime ? runtime
+                : new MetadataException("cannot open metadata database " + file, e);
         }
         SqliteDialect dialect = SqliteDialect.INSTANCE;
         topics = new JdbcTopicCatalog(database, dialect, new CoordinatorFollowsPartitions(coordinator));

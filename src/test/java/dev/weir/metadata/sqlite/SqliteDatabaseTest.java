@@ -8,6 +8,10 @@ import dev.weir.metadata.MetadataException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,13 +22,14 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
+import org.apache.kafka.common.Uuid;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The connections of the SQLite database: every one is closed when the database closes, whatever else
- * fails or runs meanwhile. A connection left open is seen as a file
+ * fails or runs meanwhile, and when opening it fails half-way. A connection left open is seen as a file
  * descriptor of this process still open on the database's files.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -107,6 +112,23 @@ class SqliteDatabaseTest {
                 // The test's end interrupts its threads; a read holds its connection until released.
             }
         }
+    }
+
+    /** A store whose stored state cannot be loaded fails to open, and leaves nothing of itself behind. */
+    @Test
+    void aStoreThatFailsToOpenClosesTheConnectionsItOpened() throws Exception {
+        Path file = dir.resolve("metadata.db");
+        new SqliteMetadataStore(file, Clock.systemUTC()).close();
+        try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file);
+             Statement statement = connection.createStatement()) {
+            statement.executeUpdate("INSERT INTO producer_state (producer_id, topic_id, partition, epoch, batches,"
+                + " updated_ms) VALUES (7, '" + Uuid.randomUuid() + "', 0, 0, 'not sequences', 0)");
+        }
+
+        assertThatThrownBy(() -> new SqliteMetadataStore(file, Clock.systemUTC()))
+            .isInstanceOf(MetadataException.class).hasMessageContaining("corrupt producer state");
+
+        assertThat(descriptorsOpenOn(file)).isEmpty();
     }
 
     /** This process's open file descriptors on the database file, its WAL or its shared memory. */
