@@ -24,6 +24,8 @@ public final class JdbcBatchIndex implements BatchIndex {
         return database.read("read the batches of " + partition, connection -> {
             List<BatchLocation> batches = new ArrayList<>();
             // The batch holding the offset has the largest base offset at or below it; later ones follow.
+            // Where the offset lies in a gap between rows (compaction dropped the batches there), that row
+            // ends before the offset and is left out: one row more is read, so that the page is still full.
             try (PreparedStatement select = connection.prepareStatement("SELECT " + BatchRows.LOCATION_COLUMNS
                 + " FROM batches WHERE topic_id = ? AND partition = ? AND base_offset >= COALESCE((SELECT MAX(base_offset)"
                 + " FROM batches WHERE topic_id = ? AND partition = ? AND base_offset <= ?), ?)"
@@ -32,9 +34,9 @@ public final class JdbcBatchIndex implements BatchIndex {
                 dialect.setPartition(select, 3, partition);
                 select.setLong(5, offset);
                 select.setLong(6, offset);
-                select.setInt(7, maxBatches);
+                select.setLong(7, maxBatches + 1L);
                 try (ResultSet rows = select.executeQuery()) {
-                    while (rows.next()) {
+                    while (rows.next() && batches.size() < maxBatches) {
                         BatchLocation location = BatchRows.location(rows);
                         if (location.lastOffset() >= offset) {
                             batches.add(location);
