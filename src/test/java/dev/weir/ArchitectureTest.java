@@ -52,6 +52,15 @@ class ArchitectureTest {
     }
 
     @Test
+    void theSqlSharedByTheMetadataBackendsIsReachedOnlyThroughThem() {
+        noClasses().that().resideOutsideOfPackages("dev.weir.metadata.jdbc..", "dev.weir.metadata.sqlite..",
+                "dev.weir.metadata.postgres..")
+            .should().dependOnClassesThat().resideInAPackage("dev.weir.metadata.jdbc..")
+            .because("the broker sees the metadata store's role interfaces; the SQL behind them is the backends'")
+            .check(classes);
+    }
+
+    @Test
     void fatalErrorHandlingDependsOnNoOtherPartOfWeir() {
         noClasses().that().resideInAPackage("dev.weir.runtime..")
             .should().dependOnClassesThat().resideOutsideOfPackages("dev.weir.runtime..", "java..", "org.slf4j..")

@@ -28,7 +28,13 @@ public interface BatchCoordinator {
     /** The newest WAL file that had an object committed (it may have been deleted since). */
     Optional<String> lastWalFile();
 
-    /** Moves the log start offset forward (never back) and drops index rows wholly before it. */
+    /**
+     * Moves the log start offset forward (never back) and drops index rows wholly before it; returns the
+     * log start offset after the call. An {@code offset} past the partition's next offset is a bug of the
+     * caller, not a failure of the database (DeleteRecords checks the offset against the high watermark
+     * first, retention takes it from index rows): it throws {@link IllegalArgumentException} and changes
+     * nothing. A partition that does not exist (its topic was deleted) throws {@link MetadataException}.
+     */
     long advanceLogStartOffset(PartitionKey partition, long offset);
 
     /** A producer id never handed out before. */

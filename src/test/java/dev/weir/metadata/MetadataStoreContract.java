@@ -1,9 +1,16 @@
 package dev.weir.metadata;
 
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
 import dev.weir.testing.MutableClock;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.common.Uuid;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * What every {@link MetadataStore} does, role by role (each role's tests are an interface of their own):
@@ -38,6 +45,24 @@ public abstract class MetadataStoreContract implements TopicCatalogContract, Com
         if (store != null) {
             store.close();
         }
+    }
+
+    /**
+     * Calls that reach a closed store (a broker shutting down) fail at once with a MetadataException, as a
+     * failed database does, instead of waiting for a connection that no one will give back. Closing twice
+     * is harmless (the store is closed again after each test).
+     */
+    @Test
+    void aClosedStoreFailsReadsAndWritesInsteadOfWaiting() {
+        PartitionKey zero = new PartitionKey(createTopic("orders", 1), 0);
+        store.close();
+
+        assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+            assertThatThrownBy(store::topics).isInstanceOf(MetadataException.class);
+            assertThatThrownBy(() -> store.batchesFrom(zero, 0, 10)).isInstanceOf(MetadataException.class);
+            assertThatThrownBy(() -> store.createTopic(new TopicRecord(Uuid.randomUuid(), "payments", 1, Map.of(),
+                clock.millis()))).isInstanceOf(MetadataException.class);
+        });
     }
 
     @Override

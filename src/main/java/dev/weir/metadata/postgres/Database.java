@@ -3,8 +3,10 @@ package dev.weir.metadata.postgres;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.weir.metadata.MetadataException;
+import dev.weir.metadata.jdbc.Transactions;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.function.Consumer;
 import javax.sql.DataSource;
 
 /**
@@ -16,7 +18,7 @@ import javax.sql.DataSource;
  * reads what it decides on after taking them, so each statement after a lock sees the latest commits.
  * Commits are durable when they return ({@code synchronous_commit} is left on).
  */
-final class Database implements AutoCloseable {
+final class Database implements Transactions, AutoCloseable {
     /** Connections per broker: commits, reads and background work share them. */
     static final int POOL_SIZE = 8;
     /** How long work waits for a free connection, or for a new one to open, before it fails. */
@@ -30,10 +32,6 @@ final class Database implements AutoCloseable {
     /** How long one network read may block: a server that stopped answering fails the work, not the broker. */
     static final int SOCKET_TIMEOUT_SECONDS = 60;
     static final String POOL_NAME = "weir-metadata";
-
-    interface Work<T> {
-        T apply(Connection connection) throws SQLException;
-    }
 
     private final HikariDataSource pool;
 
@@ -70,13 +68,23 @@ final class Database implements AutoCloseable {
     }
 
     /** Runs a read in a read-only transaction of its own. */
-    <T> T read(String what, Work<T> work) {
+    @Override
+    public <T> T read(String what, Work<T> work) {
         return inTransaction(what, true, work);
     }
 
     /** Runs a write in one transaction, committed when the work returns and rolled back if it throws. */
-    <T> T write(String what, Work<T> work) {
+    @Override
+    public <T> T write(String what, Work<T> work) {
         return inTransaction(what, false, work);
+    }
+
+    /** Nothing of the database is kept in memory here: {@code committed} just follows the commit. */
+    @Override
+    public <T> T write(String what, Work<T> work, Consumer<T> committed) {
+        T result = write(what, work);
+        committed.accept(result);
+        return result;
     }
 
     private <T> T inTransaction(String what, boolean readOnly, Work<T> work) {

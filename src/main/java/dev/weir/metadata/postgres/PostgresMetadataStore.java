@@ -9,6 +9,11 @@ import dev.weir.metadata.ObjectCatalog;
 import dev.weir.metadata.RoleStore;
 import dev.weir.metadata.TopicCatalog;
 import dev.weir.metadata.WalWrite;
+import dev.weir.metadata.jdbc.JdbcBatchIndex;
+import dev.weir.metadata.jdbc.JdbcGroupOffsets;
+import dev.weir.metadata.jdbc.JdbcMergeCatalog;
+import dev.weir.metadata.jdbc.JdbcObjectCatalog;
+import dev.weir.metadata.jdbc.JdbcTopicCatalog;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Clock;
@@ -21,8 +26,9 @@ import org.flywaydb.core.api.FlywayException;
  * opens, each through its own bounded pool of connections. Nothing that must be atomic across brokers
  * lives in a broker's memory: offsets are assigned and producer sequences checked inside each commit's
  * transaction ({@link PostgresBatchCoordinator}), so any broker may commit to any partition. Each role
- * is a class of its own; this one opens the database, migrates its schema, and hands each call to its
- * role. Thread-safe.
+ * is a class of its own: the coordinator is PostgreSQL's, the others run the SQL they share with SQLite
+ * ({@code dev.weir.metadata.jdbc}) in {@link PostgresDialect}. This class opens the database, migrates
+ * its schema, and hands each call to its role. Thread-safe.
  *
  * <p>Commits are durable when they return: {@link WalWrite#sync} does not matter here, since
  * PostgreSQL's {@code synchronous_commit} stays on.
@@ -30,12 +36,12 @@ import org.flywaydb.core.api.FlywayException;
 public final class PostgresMetadataStore extends RoleStore {
     private final Database database;
     private final String clusterId;
-    private final PostgresTopicCatalog topics;
+    private final TopicCatalog topics;
     private final PostgresBatchCoordinator coordinator;
-    private final PostgresBatchIndex index;
-    private final PostgresMergeCatalog merges;
-    private final PostgresObjectCatalog objects;
-    private final PostgresGroupOffsets groups;
+    private final BatchIndex index;
+    private final MergeCatalog merges;
+    private final ObjectCatalog objects;
+    private final GroupOffsets groups;
 
     /** Opens the database at {@code jdbcUrl} (user and password may be null), migrating its schema first. */
     public PostgresMetadataStore(String jdbcUrl, String user, String password, Clock clock) {
@@ -50,12 +56,13 @@ public final class PostgresMetadataStore extends RoleStore {
             throw e instanceof MetadataException metadataException ? metadataException
                 : new MetadataException("cannot migrate the metadata database: " + e.getMessage(), e);
         }
-        topics = new PostgresTopicCatalog(database);
+        PostgresDialect dialect = PostgresDialect.INSTANCE;
+        topics = new JdbcTopicCatalog(database, dialect, JdbcTopicCatalog.PartitionListener.NONE);
         coordinator = new PostgresBatchCoordinator(database, clock, new CommitNotices(jdbcUrl, user, password));
-        index = new PostgresBatchIndex(database);
-        merges = new PostgresMergeCatalog(database);
-        objects = new PostgresObjectCatalog(database);
-        groups = new PostgresGroupOffsets(database);
+        index = new JdbcBatchIndex(database, dialect);
+        merges = new JdbcMergeCatalog(database, dialect);
+        objects = new JdbcObjectCatalog(database, dialect);
+        groups = new JdbcGroupOffsets(database);
     }
 
     /** The cluster's id, made by the first broker that ever opened the database. */

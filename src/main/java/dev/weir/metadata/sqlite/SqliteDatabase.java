@@ -1,19 +1,23 @@
 package dev.weir.metadata.sqlite;
 
 import dev.weir.metadata.MetadataException;
+import dev.weir.metadata.jdbc.Transactions;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,19 +30,26 @@ import org.sqlite.SQLiteConfig;
  *
  * <p>Thread-safe. Writes are serialised on this object's monitor: {@link #write} takes it, and a role
  * that must keep its in-memory state in step with a write holds it around both. Reads run concurrently,
- * each on a pooled connection.
+ * each on a pooled connection. Once {@link #close} has begun, reads fail with a {@link MetadataException}
+ * (and writes too, once it has closed the writer); a read that holds a connection then closes it as it ends.
  */
-final class SqliteDatabase implements AutoCloseable {
+final class SqliteDatabase implements Transactions, AutoCloseable {
     /** Checkpoint messages keep the store's logger name, the one operators know. */
     private static final Logger LOG = LoggerFactory.getLogger(SqliteMetadataStore.class);
-    private static final int READ_CONNECTIONS = 4;
+    static final int READ_CONNECTIONS = 4;
+    static final String CHECKPOINT_THREAD = "weir-sqlite-checkpoint";
     private static final long CHECKPOINT_INTERVAL_MS = 1000;
+    /** How long closing waits for a checkpoint in progress before it closes the connection beneath it. */
+    private static final long CLOSE_WAIT_MS = 10_000;
 
     private final Connection writer;
     private final Map<String, PreparedStatement> commitStatements = new HashMap<>();
     private final Connection checkpointer;
     private final ScheduledExecutorService checkpoints;
-    private final BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READ_CONNECTIONS);
+    /** The read-only connections not in use; guarded by itself, as {@link #closed} is. */
+    private final Deque<Connection> idleReaders = new ArrayDeque<>(READ_CONNECTIONS);
+    /** Whether closing has begun: reads fail instead of waiting for a connection, which none gives back. */
+    private boolean closed;
     /** Whether the last checkpoint failed, so that a failing one is logged once until one succeeds. */
     private final AtomicBoolean checkpointFailing = new AtomicBoolean();
     /** The writer connection's synchronous setting: FULL (true) or NORMAL; guarded by the monitor. */
@@ -49,16 +60,47 @@ final class SqliteDatabase implements AutoCloseable {
         void run(Connection writer) throws SQLException;
     }
 
-    /** Work that reads a result from a connection. */
-    interface SqlRead<T> {
-        T apply(Connection connection) throws SQLException;
-    }
-
-    /** Migrates the file's schema and opens the connections; the checkpoints begin a second later. */
+    /**
+     * Migrates the file's schema and opens the connections; the checkpoints begin a second later. If a
+     * connection fails to open, those opened before it are closed.
+     */
     SqliteDatabase(Path file) throws SQLException {
         String url = "jdbc:sqlite:" + file.toAbsolutePath();
         Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration/sqlite")
             .loggers("slf4j").load().migrate();
+        List<Connection> opened = new ArrayList<>();
+        try {
+            writer = open(opened, writerConfig(), url);
+            writer.setAutoCommit(false);
+            for (int i = 0; i < READ_CONNECTIONS; i++) {
+                SQLiteConfig readConfig = new SQLiteConfig();
+                readConfig.setReadOnly(true);
+                readConfig.setBusyTimeout(30_000);
+                idleReaders.add(open(opened, readConfig, url));
+            }
+            SQLiteConfig checkpointConfig = new SQLiteConfig();
+            checkpointConfig.setBusyTimeout(30_000);
+            checkpointer = open(opened, checkpointConfig, url);
+        } catch (SQLException | RuntimeException e) {
+            MetadataException closeFailure = null;
+            for (Connection connection : opened) {
+                closeFailure = closeCollecting(connection, closeFailure);
+            }
+            if (closeFailure != null) {
+                e.addSuppressed(closeFailure);
+            }
+            throw e;
+        }
+        checkpoints = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, CHECKPOINT_THREAD);
+            thread.setDaemon(true);
+            return thread;
+        });
+        checkpoints.scheduleWithFixedDelay(this::checkpoint, CHECKPOINT_INTERVAL_MS, CHECKPOINT_INTERVAL_MS,
+            TimeUnit.MILLISECONDS);
+    }
+
+    private static SQLiteConfig writerConfig() {
         SQLiteConfig config = new SQLiteConfig();
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
         config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
@@ -67,31 +109,21 @@ final class SqliteDatabase implements AutoCloseable {
         config.setPragma(SQLiteConfig.Pragma.WAL_AUTOCHECKPOINT, "0");
         config.setPragma(SQLiteConfig.Pragma.JOURNAL_SIZE_LIMIT, Long.toString(64L * 1024 * 1024));
         config.setBusyTimeout(30_000);
-        writer = config.createConnection(url);
-        writer.setAutoCommit(false);
-        for (int i = 0; i < READ_CONNECTIONS; i++) {
-            SQLiteConfig readConfig = new SQLiteConfig();
-            readConfig.setReadOnly(true);
-            readConfig.setBusyTimeout(30_000);
-            readers.add(readConfig.createConnection(url));
-        }
-        SQLiteConfig checkpointConfig = new SQLiteConfig();
-        checkpointConfig.setBusyTimeout(30_000);
-        checkpointer = checkpointConfig.createConnection(url);
-        checkpoints = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "weir-sqlite-checkpoint");
-            thread.setDaemon(true);
-            return thread;
-        });
-        checkpoints.scheduleWithFixedDelay(this::checkpoint, CHECKPOINT_INTERVAL_MS, CHECKPOINT_INTERVAL_MS,
-            TimeUnit.MILLISECONDS);
+        return config;
+    }
+
+    /** Opens a connection and adds it to {@code opened}, for closing should a later one fail to open. */
+    private static Connection open(List<Connection> opened, SQLiteConfig config, String url) throws SQLException {
+        Connection connection = config.createConnection(url);
+        opened.add(connection);
+        return connection;
     }
 
     /**
      * Runs start-up work on the writer connection, before the store is shared, and commits it. Failures
      * are the caller's to report, as a database that cannot be opened.
      */
-    <T> T initialize(SqlRead<T> work) throws SQLException {
+    <T> T initialize(Work<T> work) throws SQLException {
         T result = work.apply(writer);
         writer.commit();
         return result;
@@ -102,13 +134,33 @@ final class SqliteDatabase implements AutoCloseable {
         write(true, work);
     }
 
+    @Override
+    public <T> T write(String what, Work<T> work) {
+        return inWriteTransaction(true, what, work);
+    }
+
+    /** As {@link #write(String, Work)}, and {@code committed} runs before the monitor is let go. */
+    @Override
+    public synchronized <T> T write(String what, Work<T> work, Consumer<T> committed) {
+        T result = inWriteTransaction(true, what, work);
+        committed.accept(result);
+        return result;
+    }
+
     /**
      * Runs the work in one transaction on the writer connection, holding the monitor. With {@code sync}
      * the transaction is on disk when this returns (synchronous=FULL), otherwise it is in the operating
      * system's hands (NORMAL: safe from a process crash, and made durable by the next synced transaction
      * or checkpoint).
      */
-    synchronized void write(boolean sync, SqlWork work) {
+    void write(boolean sync, SqlWork work) {
+        inWriteTransaction(sync, "write", writer -> {
+            work.run(writer);
+            return null;
+        });
+    }
+
+    private synchronized <T> T inWriteTransaction(boolean sync, String what, Work<T> work) {
         try {
             if (sync != synced) {
                 // The setting may not change inside a transaction, and the driver keeps one open between
@@ -121,8 +173,9 @@ final class SqliteDatabase implements AutoCloseable {
                 }
                 synced = sync;
             }
-            work.run(writer);
+            T result = work.apply(writer);
             writer.commit();
+            return result;
         } catch (SQLException | RuntimeException e) {
             try {
                 rollBack();
@@ -136,7 +189,7 @@ final class SqliteDatabase implements AutoCloseable {
             if (e instanceof MetadataException metadataException) {
                 throw metadataException;
             }
-            throw new MetadataException("metadata database write failed: " + e.getMessage(), e);
+            throw new MetadataException("metadata database failed to " + what + ": " + e.getMessage(), e);
         }
     }
 
@@ -173,22 +226,54 @@ final class SqliteDatabase implements AutoCloseable {
         return statement;
     }
 
+    /** As {@link #read(String, Work)}, for work that does not name itself. */
+    <T> T read(Work<T> work) {
+        return read("read", work);
+    }
+
     /** Runs the work on a read-only connection, waiting for one if all are in use. */
-    <T> T read(SqlRead<T> work) {
-        Connection connection;
+    @Override
+    public <T> T read(String what, Work<T> work) {
+        Connection connection = takeReader();
         try {
-            connection = readers.take();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new MetadataException("interrupted while waiting for a database connection", e);
+            return work.apply(connection);
+        } catch (SQLException e) {
+            throw new MetadataException("metadata database failed to " + what + ": " + e.getMessage(), e);
+        } finally {
+            giveBack(connection);
+        }
+    }
+
+    private Connection takeReader() {
+        synchronized (idleReaders) {
+            while (idleReaders.isEmpty() && !closed) {
+                try {
+                    idleReaders.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new MetadataException("interrupted while waiting for a database connection", e);
+                }
+            }
+            if (closed) {
+                throw new MetadataException("the metadata database is closed");
+            }
+            return idleReaders.pop();
+        }
+    }
+
+    /** Puts a read connection back for the next read, or closes it if the database closed meanwhile. */
+    private void giveBack(Connection connection) {
+        synchronized (idleReaders) {
+            if (!closed) {
+                idleReaders.push(connection);
+                idleReaders.notify();
+                return;
+            }
         }
         try {
-            T result = work.apply(connection);
-            return result;
+            connection.close();
         } catch (SQLException e) {
-            throw new MetadataException("metadata database read failed: " + e.getMessage(), e);
-        } finally {
-            readers.add(connection);
+            LOG.warn("Closing a read connection of the closed metadata database failed", e);
         }
     }
 
@@ -219,34 +304,68 @@ final class SqliteDatabase implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes every connection, each even if closing another failed (the first failure is thrown, with the
+     * others suppressed by it), after the checkpoint in progress, if any, ends (waiting even when
+     * interrupted, whose flag is then set again). Reads waiting for a connection fail; reads running
+     * close theirs as they end. Closing again does nothing more.
+     */
     @Override
     public void close() {
-        checkpoints.shutdownNow();
-        try {
-            checkpoints.awaitTermination(10, TimeUnit.SECONDS);
-            checkpointer.close();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (SQLException e) {
-            throw new MetadataException("closing the metadata database failed", e);
+        List<Connection> idle;
+        synchronized (idleReaders) {
+            closed = true;
+            idle = new ArrayList<>(idleReaders);
+            idleReaders.clear();
+            idleReaders.notifyAll();
         }
+        boolean interrupted = awaitCheckpoints();
+        MetadataException failure = closeCollecting(checkpointer, null);
         synchronized (this) {
+            for (PreparedStatement statement : commitStatements.values()) {
+                failure = closeCollecting(statement, failure);
+            }
+            failure = closeCollecting(writer, failure);
+        }
+        for (Connection reader : idle) {
+            failure = closeCollecting(reader, failure);
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** Stops the checkpoints and waits for one in progress to end; returns whether this thread was interrupted. */
+    private boolean awaitCheckpoints() {
+        checkpoints.shutdownNow();
+        boolean interrupted = false;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MS);
+        while (true) {
             try {
-                for (PreparedStatement statement : commitStatements.values()) {
-                    statement.close();
+                if (!checkpoints.awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
+                    LOG.warn("A checkpoint still runs after {} ms; its connection is closed beneath it", CLOSE_WAIT_MS);
                 }
-                writer.close();
-            } catch (SQLException e) {
-                throw new MetadataException("closing the metadata database failed", e);
+                return interrupted;
+            } catch (InterruptedException e) {
+                interrupted = true;
             }
         }
-        Connection reader;
-        while ((reader = readers.poll()) != null) {
-            try {
-                reader.close();
-            } catch (SQLException e) {
-                throw new MetadataException("closing the metadata database failed", e);
+    }
+
+    /** Closes the resource; a failure becomes {@code failure}, or is suppressed by the one before it. */
+    private static MetadataException closeCollecting(AutoCloseable resource, MetadataException failure) {
+        try {
+            resource.close();
+            return failure;
+        } catch (Exception e) {
+            if (failure == null) {
+                return new MetadataException("closing the metadata database failed", e);
             }
+            failure.addSuppressed(e);
+            return failure;
         }
     }
 }

@@ -8,6 +8,11 @@ import dev.weir.metadata.MetadataException;
 import dev.weir.metadata.ObjectCatalog;
 import dev.weir.metadata.RoleStore;
 import dev.weir.metadata.TopicCatalog;
+import dev.weir.metadata.jdbc.JdbcBatchIndex;
+import dev.weir.metadata.jdbc.JdbcGroupOffsets;
+import dev.weir.metadata.jdbc.JdbcMergeCatalog;
+import dev.weir.metadata.jdbc.JdbcObjectCatalog;
+import dev.weir.metadata.jdbc.JdbcTopicCatalog;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -22,35 +27,64 @@ import org.apache.kafka.common.Uuid;
  * {@code synchronous=FULL}, so a commit is on disk when it returns; the commits of WAL objects may
  * ask for {@code NORMAL} instead (see {@link #commit}).
  *
- * <p>Each role lives in its own class with its SQL ({@link SqliteTopics}, {@link SqliteBatchCoordinator},
- * {@link SqliteBatchIndex}, {@link SqliteMerges}, {@link SqliteObjects}, {@link SqliteGroupOffsets}),
- * all on one {@link SqliteDatabase}; this class hands each call to its role. Thread-safe: writes of
- * every role are serialised on the database's monitor; reads use a small pool of read-only
- * connections and run concurrently.
+ * <p>Each role lives in its own class, all on one {@link SqliteDatabase}: the batch coordinator is
+ * SQLite's ({@link SqliteBatchCoordinator}, which keeps offsets and producer state in memory), the others
+ * run the SQL they share with PostgreSQL ({@code dev.weir.metadata.jdbc}) in {@link SqliteDialect}; this
+ * class hands each call to its role. Thread-safe: writes of every role are serialised on the database's
+ * monitor; reads use a small pool of read-only connections and run concurrently.
  */
 public final class SqliteMetadataStore extends RoleStore {
     private final SqliteDatabase database;
     private final String clusterId;
     private final SqliteBatchCoordinator coordinator;
-    private final SqliteTopics topics;
-    private final SqliteBatchIndex index;
-    private final SqliteMerges merges;
-    private final SqliteObjects objects;
-    private final SqliteGroupOffsets groupOffsets;
+    private final TopicCatalog topics;
+    private final BatchIndex index;
+    private final MergeCatalog merges;
+    private final ObjectCatalog objects;
+    private final GroupOffsets groupOffsets;
 
+    /** Opens the store; if that fails after the database's connections opened, they are closed again. */
     public SqliteMetadataStore(Path file, Clock clock) {
         try {
             database = new SqliteDatabase(file);
-            clusterId = database.initialize(SqliteMetadataStore::loadOrCreateClusterId);
-            coordinator = new SqliteBatchCoordinator(database, clock);
         } catch (SQLException e) {
             throw new MetadataException("cannot open metadata database " + file, e);
         }
-        topics = new SqliteTopics(database, coordinator);
-        index = new SqliteBatchIndex(database);
-        merges = new SqliteMerges(database, coordinator);
-        objects = new SqliteObjects(database);
-        groupOffsets = new SqliteGroupOffsets(database);
+        try {
+            clusterId = database.initialize(SqliteMetadataStore::loadOrCreateClusterId);
+            coordinator = new SqliteBatchCoordinator(database, clock);
+        } catch (SQLException | RuntimeException e) {
+            try {
+                database.close();
+            } catch (MetadataException closeFailure) {
+                e.addSuppressed(closeFailure);
+            }
+            throw e instanceof RuntimeException runtime ? runtime
+                : new MetadataException("cannot open metadata database " + file, e);
+        }
+        SqliteDialect dialect = SqliteDialect.INSTANCE;
+        topics = new JdbcTopicCatalog(database, dialect, new CoordinatorFollowsPartitions(coordinator));
+        index = new JdbcBatchIndex(database, dialect);
+        merges = new JdbcMergeCatalog(database, dialect);
+        objects = new JdbcObjectCatalog(database, dialect);
+        groupOffsets = new JdbcGroupOffsets(database);
+    }
+
+    /**
+     * Keeps the batch coordinator's in-memory offsets and producer state in step with the partitions the
+     * topic catalog creates and deletes; called under the database's write monitor, right after the commit.
+     */
+    private record CoordinatorFollowsPartitions(SqliteBatchCoordinator coordinator)
+        implements JdbcTopicCatalog.PartitionListener {
+        @Override
+        public void partitionsCreated(Uuid topicId, int from, int to) {
+            coordinator.partitionsCreated(topicId, from, to);
+        }
+
+        @Override
+        public void topicDeleted(Uuid topicId) {
+            coordinator.topicDeleted(topicId);
+        }
     }
 
     private static String loadOrCreateClusterId(Connection writer) throws SQLException {

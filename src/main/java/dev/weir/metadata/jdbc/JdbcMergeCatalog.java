@@ -1,4 +1,4 @@
-package dev.weir.metadata.postgres;
+package dev.weir.metadata.jdbc;
 
 import dev.weir.metadata.BatchLocation;
 import dev.weir.metadata.MergeCatalog;
@@ -17,34 +17,32 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The bookkeeping of merging and compaction on PostgreSQL. Thread-safe. Key ranges compare object keys
- * byte by byte (their column's collation is "C"). {@link #replaceBatches} locks the partition's row as
- * a commit does, so a switch and a commit, retention or deletion of the same partition take turns.
+ * The bookkeeping of merging and compaction, on either database. Thread-safe. Key ranges compare
+ * object keys byte by byte (SQLite's text does; PostgreSQL's key columns have the "C" collation).
+ * {@link #replaceBatches} holds the partition's row as a commit does, so a switch and a commit,
+ * retention or deletion of the same partition take turns.
  */
-final class PostgresMergeCatalog implements MergeCatalog {
-    private final Database database;
+public final class JdbcMergeCatalog implements MergeCatalog {
+    private final Transactions database;
+    private final Dialect dialect;
 
-    PostgresMergeCatalog(Database database) {
+    public JdbcMergeCatalog(Transactions database, Dialect dialect) {
         this.database = database;
+        this.dialect = dialect;
     }
 
     @Override
     public Optional<String> newestObject(String prefix, long createdByMs) {
         return database.read("find the newest object under " + prefix, connection -> {
             try (PreparedStatement select = connection.prepareStatement(
-                "SELECT MAX(object_key) FROM objects WHERE object_key LIKE ? ESCAPE '\\' AND created_ms <= ?")) {
-                select.setString(1, likePrefix(prefix));
-                select.setLong(2, createdByMs);
+                "SELECT MAX(object_key) FROM objects WHERE " + dialect.startsWith("object_key") + " AND created_ms <= ?")) {
+                int next = dialect.setPrefix(select, 1, prefix);
+                select.setLong(next, createdByMs);
                 try (ResultSet rows = select.executeQuery()) {
                     return rows.next() ? Optional.ofNullable(rows.getString(1)) : Optional.empty();
                 }
             }
         });
-    }
-
-    /** A LIKE pattern matching the keys that start with {@code prefix}, whatever characters it holds. */
-    static String likePrefix(String prefix) {
-        return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
     }
 
     @Override
@@ -59,7 +57,7 @@ final class PostgresMergeCatalog implements MergeCatalog {
                 try (ResultSet rows = select.executeQuery()) {
                     while (rows.next()) {
                         bytes.computeIfAbsent(rows.getString(1), key -> new LinkedHashMap<>())
-                            .put(Rows.partition(rows, 2), rows.getLong(4));
+                            .put(dialect.partition(rows, 2), rows.getLong(4));
                     }
                 }
             }
@@ -72,17 +70,17 @@ final class PostgresMergeCatalog implements MergeCatalog {
                                                 int maxBatches, boolean withFinalHeaders) {
         return database.read("read the batches of " + partition + " in objects", connection -> {
             List<BatchLocation> batches = new ArrayList<>();
-            try (PreparedStatement select = connection.prepareStatement("SELECT " + Rows.LOCATION_COLUMNS
+            try (PreparedStatement select = connection.prepareStatement("SELECT " + BatchRows.LOCATION_COLUMNS
                 + " FROM batches WHERE topic_id = ? AND partition = ? AND base_offset >= ? AND object_key BETWEEN ? AND ?"
                 + (withFinalHeaders ? "" : " AND NOT final_headers") + " ORDER BY base_offset LIMIT ?")) {
-                Rows.setPartition(select, 1, partition);
+                dialect.setPartition(select, 1, partition);
                 select.setLong(3, fromOffset);
                 select.setString(4, fromKey);
                 select.setString(5, toKey);
                 select.setInt(6, maxBatches);
                 try (ResultSet rows = select.executeQuery()) {
                     while (rows.next()) {
-                        batches.add(Rows.location(rows));
+                        batches.add(BatchRows.location(rows));
                     }
                 }
             }
@@ -117,14 +115,14 @@ final class PostgresMergeCatalog implements MergeCatalog {
     public Map<PartitionKey, List<BatchLocation>> rowsKeptInPlaceIn(String objectKey) {
         return database.read("read the rows kept in place in " + objectKey, connection -> {
             Map<PartitionKey, List<BatchLocation>> rowsByPartition = new LinkedHashMap<>();
-            try (PreparedStatement select = connection.prepareStatement("SELECT " + Rows.LOCATION_COLUMNS
+            try (PreparedStatement select = connection.prepareStatement("SELECT " + BatchRows.LOCATION_COLUMNS
                 + ", topic_id, partition FROM batches WHERE object_key = ? AND final_headers"
                 + " ORDER BY topic_id, partition, base_offset")) {
                 select.setString(1, objectKey);
                 try (ResultSet rows = select.executeQuery()) {
                     while (rows.next()) {
-                        rowsByPartition.computeIfAbsent(Rows.partition(rows, 8), key -> new ArrayList<>())
-                            .add(Rows.location(rows));
+                        rowsByPartition.computeIfAbsent(dialect.partition(rows, 8), key -> new ArrayList<>())
+                            .add(BatchRows.location(rows));
                     }
                 }
             }
@@ -139,7 +137,7 @@ final class PostgresMergeCatalog implements MergeCatalog {
             try (PreparedStatement select = connection.prepareStatement(
                 "SELECT object_key, base_offset, last_offset, size, created_ms FROM segments"
                     + " WHERE topic_id = ? AND partition = ? ORDER BY base_offset")) {
-                Rows.setPartition(select, 1, partition);
+                dialect.setPartition(select, 1, partition);
                 try (ResultSet rows = select.executeQuery()) {
                     while (rows.next()) {
                         segments.add(new SegmentRecord(rows.getString(1), partition, rows.getLong(2), rows.getLong(3),
@@ -157,8 +155,8 @@ final class PostgresMergeCatalog implements MergeCatalog {
                                   List<String> replacedSegments) {
         return database.write("switch the index of " + partition + " to rewritten objects", connection -> {
             try (PreparedStatement lock = connection.prepareStatement(
-                "SELECT 1 FROM partitions WHERE topic_id = ? AND partition = ? FOR UPDATE")) {
-                Rows.setPartition(lock, 1, partition);
+                "SELECT 1 FROM partitions WHERE topic_id = ? AND partition = ?" + dialect.lockingClause())) {
+                dialect.setPartition(lock, 1, partition);
                 try (ResultSet rows = lock.executeQuery()) {
                     if (!rows.next()) {
                         return false; // the topic was deleted
@@ -167,7 +165,7 @@ final class PostgresMergeCatalog implements MergeCatalog {
             }
             try (PreparedStatement delete = connection.prepareStatement(
                 "DELETE FROM batches WHERE topic_id = ? AND partition = ? AND base_offset BETWEEN ? AND ?")) {
-                Rows.setPartition(delete, 1, partition);
+                dialect.setPartition(delete, 1, partition);
                 delete.setLong(3, fromOffset);
                 delete.setLong(4, toOffset);
                 if (delete.executeUpdate() != expectedRows) {
@@ -185,12 +183,12 @@ final class PostgresMergeCatalog implements MergeCatalog {
             for (NewSegment added : segments) {
                 insertSegment(connection, added);
             }
-            Rows.insertLocations(connection, partition, keptInPlace);
+            BatchRows.insert(dialect, connection, partition, keptInPlace);
             return true;
         });
     }
 
-    private static void insertSegment(Connection connection, NewSegment added) throws SQLException {
+    private void insertSegment(Connection connection, NewSegment added) throws SQLException {
         SegmentRecord segment = added.segment();
         try (PreparedStatement object = connection.prepareStatement(
             "INSERT INTO objects (object_key, size, created_ms) VALUES (?, ?, ?)");
@@ -201,14 +199,14 @@ final class PostgresMergeCatalog implements MergeCatalog {
             object.setLong(3, segment.createdMs());
             object.executeUpdate();
             record.setString(1, segment.objectKey());
-            Rows.setPartition(record, 2, segment.partition());
+            dialect.setPartition(record, 2, segment.partition());
             record.setLong(4, segment.baseOffset());
             record.setLong(5, segment.lastOffset());
             record.setLong(6, segment.size());
             record.setLong(7, segment.createdMs());
             record.executeUpdate();
         }
-        Rows.insertLocations(connection, segment.partition(), added.rows());
+        BatchRows.insert(dialect, connection, segment.partition(), added.rows());
     }
 
     @Override
@@ -216,7 +214,7 @@ final class PostgresMergeCatalog implements MergeCatalog {
         return database.read("read the clean offset of " + partition, connection -> {
             try (PreparedStatement select = connection.prepareStatement(
                 "SELECT clean_offset FROM partitions WHERE topic_id = ? AND partition = ?")) {
-                Rows.setPartition(select, 1, partition);
+                dialect.setPartition(select, 1, partition);
                 try (ResultSet rows = select.executeQuery()) {
                     return rows.next() ? rows.getLong(1) : 0L;
                 }
@@ -230,7 +228,7 @@ final class PostgresMergeCatalog implements MergeCatalog {
             try (PreparedStatement update = connection.prepareStatement(
                 "UPDATE partitions SET clean_offset = ? WHERE topic_id = ? AND partition = ?")) {
                 update.setLong(1, offset);
-                Rows.setPartition(update, 2, partition);
+                dialect.setPartition(update, 2, partition);
                 update.executeUpdate();
             }
             return null;

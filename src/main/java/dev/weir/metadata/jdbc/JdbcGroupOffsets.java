@@ -1,4 +1,4 @@
-package dev.weir.metadata.postgres;
+package dev.weir.metadata.jdbc;
 
 import dev.weir.metadata.CommittedOffset;
 import dev.weir.metadata.GroupOffsets;
@@ -13,19 +13,19 @@ import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * Consumer groups' committed offsets on PostgreSQL. Thread-safe. A group's coordinator may move between
- * brokers while the old one still writes, so each write takes its rows in (topic, partition) order and
- * two writes of one group wait for each other instead of deadlocking.
+ * Consumer groups' committed offsets, on either database. Thread-safe. A group's coordinator may move
+ * between brokers while the old one still writes, so each write takes its rows in (topic, partition)
+ * order and two writes of one group wait for each other instead of deadlocking.
  */
-final class PostgresGroupOffsets implements GroupOffsets {
+public final class JdbcGroupOffsets implements GroupOffsets {
     private static final Comparator<CommittedOffset> ROW_ORDER =
         Comparator.comparing(CommittedOffset::topic).thenComparingInt(CommittedOffset::partition);
     private static final Comparator<TopicPartition> PARTITION_ORDER =
         Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition);
 
-    private final Database database;
+    private final Transactions database;
 
-    PostgresGroupOffsets(Database database) {
+    public JdbcGroupOffsets(Transactions database) {
         this.database = database;
     }
 

@@ -1,7 +1,6 @@
-package dev.weir.metadata.postgres;
+package dev.weir.metadata.jdbc;
 
 import dev.weir.metadata.ObjectCatalog;
-import java.sql.Array;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -11,22 +10,26 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The object catalog on PostgreSQL. Thread-safe; several brokers may collect garbage at once.
+ * The object catalog, on either database. Thread-safe; on PostgreSQL several brokers may collect
+ * garbage at once.
  *
- * <p>At READ COMMITTED a statement that waited for a row another transaction changed re-checks only
- * that row, and sees other tables as they were when it began. So a statement that both waits for an
- * object's row and asks whether batches refer to it may miss the batches that the transaction it waited
- * for added (a commit extending the WAL file). Hence both methods here ask in a statement of their
- * own, begun after the object's row is theirs.
+ * <p>There, at READ COMMITTED, a statement that waited for a row another transaction changed re-checks
+ * only that row, and sees other tables as they were when it began. So a statement that both waits for
+ * an object's row and asks whether batches refer to it may miss the batches that the transaction it
+ * waited for added (a commit extending the WAL file). Hence both writes here ask in a statement of their
+ * own, begun after the object's row is theirs. Where one writer at a time runs (SQLite) those extra
+ * statements find nothing to change.
  */
-final class PostgresObjectCatalog implements ObjectCatalog {
-    /** The key of the advisory lock under which one broker at a time marks unreferenced objects. */
+public final class JdbcObjectCatalog implements ObjectCatalog {
+    /** The key of the lock under which one broker at a time marks unreferenced objects. */
     private static final long MARKING_LOCK = 0x5765697247634d61L;
 
-    private final Database database;
+    private final Transactions database;
+    private final Dialect dialect;
 
-    PostgresObjectCatalog(Database database) {
+    public JdbcObjectCatalog(Transactions database, Dialect dialect) {
         this.database = database;
+        this.dialect = dialect;
     }
 
     @Override
@@ -44,21 +47,19 @@ final class PostgresObjectCatalog implements ObjectCatalog {
     @Override
     public List<String> unreferencedObjects(long nowMs, long cutoffMs) {
         return database.write("mark unreferenced objects", connection -> {
-            try (Statement statement = connection.createStatement()) {
-                // Brokers marking at once would lock many object rows each, in no particular order.
-                statement.execute("SELECT pg_advisory_xact_lock(" + MARKING_LOCK + ")");
-            }
+            // Brokers marking at once would lock many object rows each, in no particular order.
+            dialect.lockForTransaction(connection, MARKING_LOCK);
             try (PreparedStatement mark = connection.prepareStatement(
-                "UPDATE objects o SET unreferenced_since_ms = ? WHERE unreferenced_since_ms IS NULL"
-                    + " AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.object_key = o.object_key)")) {
+                "UPDATE objects SET unreferenced_since_ms = ? WHERE unreferenced_since_ms IS NULL"
+                    + " AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.object_key = objects.object_key)")) {
                 mark.setLong(1, nowMs);
                 mark.executeUpdate();
             }
             try (Statement unmark = connection.createStatement()) {
                 // What the marking waited for may have given an object batches it could not see (see above).
-                unmark.executeUpdate("UPDATE objects o SET unreferenced_since_ms = NULL"
+                unmark.executeUpdate("UPDATE objects SET unreferenced_since_ms = NULL"
                     + " WHERE unreferenced_since_ms IS NOT NULL"
-                    + " AND EXISTS (SELECT 1 FROM batches b WHERE b.object_key = o.object_key)");
+                    + " AND EXISTS (SELECT 1 FROM batches b WHERE b.object_key = objects.object_key)");
             }
             List<String> deletable = new ArrayList<>();
             try (PreparedStatement select = connection.prepareStatement(
@@ -78,7 +79,7 @@ final class PostgresObjectCatalog implements ObjectCatalog {
     public boolean forgetObject(String objectKey) {
         return database.write("forget object " + objectKey, connection -> {
             try (PreparedStatement lock = connection.prepareStatement(
-                "SELECT 1 FROM objects WHERE object_key = ? FOR UPDATE")) {
+                "SELECT 1 FROM objects WHERE object_key = ?" + dialect.lockingClause())) {
                 lock.setString(1, objectKey);
                 try (ResultSet rows = lock.executeQuery()) {
                     if (!rows.next()) {
@@ -87,8 +88,8 @@ final class PostgresObjectCatalog implements ObjectCatalog {
                 }
             }
             int deleted;
-            try (PreparedStatement delete = connection.prepareStatement("DELETE FROM objects o WHERE object_key = ?"
-                + " AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.object_key = o.object_key)")) {
+            try (PreparedStatement delete = connection.prepareStatement("DELETE FROM objects WHERE object_key = ?"
+                + " AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.object_key = objects.object_key)")) {
                 delete.setString(1, objectKey);
                 deleted = delete.executeUpdate();
             }
@@ -103,44 +104,41 @@ final class PostgresObjectCatalog implements ObjectCatalog {
     }
 
     /**
-     * Three statements for all of them: the objects' rows are locked in key order (so that brokers collecting
-     * at once never deadlock), then, in a statement of its own as above, those no batch refers to deleted.
+     * All of them in one transaction, each as {@link #forgetObject} does: the objects' rows are locked in key
+     * order (so that brokers collecting at once never deadlock), and those no batch refers to deleted, in a
+     * statement of its own as above.
      */
     @Override
     public List<String> forgetObjects(List<String> objectKeys) {
         if (objectKeys.isEmpty()) {
             return List.of();
         }
-        return database.write("forget " + objectKeys.size() + " objects", connection -> {
-            Array keys = connection.createArrayOf("text", objectKeys.toArray());
+        List<String> sorted = objectKeys.stream().sorted().distinct().toList();
+        Set<String> deleted = database.write("forget " + sorted.size() + " objects", connection -> {
+            Set<String> forgotten = new HashSet<>();
             try (PreparedStatement lock = connection.prepareStatement(
-                "SELECT object_key FROM objects WHERE object_key = ANY (?) ORDER BY object_key FOR UPDATE")) {
-                lock.setArray(1, keys);
-                try (ResultSet rows = lock.executeQuery()) {
-                    while (rows.next()) {
-                        // Each row is locked as it is returned.
+                     "SELECT 1 FROM objects WHERE object_key = ?" + dialect.lockingClause());
+                 PreparedStatement delete = connection.prepareStatement("DELETE FROM objects WHERE object_key = ?"
+                     + " AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.object_key = objects.object_key)");
+                 PreparedStatement deleteSegment = connection.prepareStatement("DELETE FROM segments WHERE object_key = ?")) {
+                for (String objectKey : sorted) {
+                    lock.setString(1, objectKey);
+                    try (ResultSet rows = lock.executeQuery()) {
+                        if (!rows.next()) {
+                            continue;
+                        }
+                    }
+                    delete.setString(1, objectKey);
+                    if (delete.executeUpdate() == 1) {
+                        deleteSegment.setString(1, objectKey);
+                        deleteSegment.executeUpdate();
+                        forgotten.add(objectKey);
                     }
                 }
             }
-            Set<String> deleted = new HashSet<>();
-            try (PreparedStatement delete = connection.prepareStatement("DELETE FROM objects o WHERE object_key = ANY (?)"
-                + " AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.object_key = o.object_key) RETURNING object_key")) {
-                delete.setArray(1, keys);
-                try (ResultSet rows = delete.executeQuery()) {
-                    while (rows.next()) {
-                        deleted.add(rows.getString(1));
-                    }
-                }
-            }
-            if (!deleted.isEmpty()) {
-                try (PreparedStatement delete = connection.prepareStatement(
-                    "DELETE FROM segments WHERE object_key = ANY (?)")) {
-                    delete.setArray(1, connection.createArrayOf("text", deleted.toArray()));
-                    delete.executeUpdate();
-                }
-            }
-            return objectKeys.stream().filter(deleted::contains).toList();
+            return forgotten;
         });
+        return objectKeys.stream().filter(deleted::contains).distinct().toList();
     }
 
     @Override
