@@ -1,12 +1,9 @@
 package dev.weir.topics;
 
-import dev.weir.log.policy.TopicPolicy;
 import dev.weir.log.policy.TopicLimits;
 import dev.weir.log.policy.TopicPolicy;
 import dev.weir.metadata.PartitionKey;
-import dev.weir.log.policy.TopicPolicy;
 import java.util.Map;
-import dev.weir.log.policy.TopicPolicy;
 import org.apache.kafka.common.Uuid;
 
 /** A topic as the broker serves it: identity, partition count, explicit configs and the policy they resolve to. */

@@ -1,42 +1,24 @@
 package dev.weir.topics;
 
-import dev.weir.log.policy.TopicPolicy;
 import dev.weir.config.BrokerConfig;
-import dev.weir.log.policy.TopicPolicy;
 import dev.weir.log.Log;
 import dev.weir.log.policy.TopicPolicy;
 import dev.weir.metadata.TopicCatalog;
-import dev.weir.log.policy.TopicPolicy;
 import dev.weir.metadata.TopicRecord;
-import dev.weir.log.policy.TopicPolicy;
 import java.time.Clock;
-import dev.weir.log.policy.TopicPolicy;
 import java.util.ArrayList;
-import dev.weir.log.policy.TopicPolicy;
 import java.util.Collection;
-import dev.weir.log.policy.TopicPolicy;
 import java.util.List;
-import dev.weir.log.policy.TopicPolicy;
 import java.util.Map;
-import dev.weir.log.policy.TopicPolicy;
 import java.util.Optional;
-import dev.weir.log.policy.TopicPolicy;
 import java.util.concurrent.ConcurrentHashMap;
-import dev.weir.log.policy.TopicPolicy;
 import org.apache.kafka.common.Uuid;
-import dev.weir.log.policy.TopicPolicy;
 import org.apache.kafka.common.errors.InvalidPartitionsException;
-import dev.weir.log.policy.TopicPolicy;
 import org.apache.kafka.common.errors.InvalidReplicaAssignmentException;
-import dev.weir.log.policy.TopicPolicy;
 import org.apache.kafka.common.errors.InvalidReplicationFactorException;
-import dev.weir.log.policy.TopicPolicy;
 import org.apache.kafka.common.errors.InvalidTopicException;
-import dev.weir.log.policy.TopicPolicy;
 import org.apache.kafka.common.errors.TopicDeletionDisabledException;
-import dev.weir.log.policy.TopicPolicy;
 import org.apache.kafka.common.errors.TopicExistsException;
-import dev.weir.log.policy.TopicPolicy;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
