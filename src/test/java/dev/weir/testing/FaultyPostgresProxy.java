@@ -5,6 +5,7 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -13,6 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * CommandComplete message of a COMMIT (so the transaction is committed, and durable with
  * synchronous_commit on) the proxy drops them and cuts the connection, and the client never learns that
  * its commit happened, as when a network fails at the wrong moment. Otherwise bytes pass unchanged.
+ * In every mode it counts the {@link #roundTrips()} of its clients, which show what a piece of work costs
+ * in waits on the server.
  *
  * <p>Each connection runs on two threads of its own, one per direction. Thread-safe.
  */
@@ -25,6 +28,7 @@ public final class FaultyPostgresProxy implements AutoCloseable {
     private final int serverPort;
     private volatile boolean losingCommitReplies;
     private final AtomicLong lostCommitReplies = new AtomicLong();
+    private final AtomicLong roundTrips = new AtomicLong();
 
     private FaultyPostgresProxy(TcpProxy tcp, int serverPort) {
         this.tcp = tcp;
@@ -61,6 +65,16 @@ public final class FaultyPostgresProxy implements AutoCloseable {
         return lostCommitReplies.get();
     }
 
+    /**
+     * Round trips of every client since the proxy started: each time a client sent bytes after the server
+     * had answered it (or first on its connection), it had waited for the server, however many messages it
+     * then sent at once. Messages a client sends in more than one piece while the server answers the first
+     * ones (a pipeline larger than the client's send buffer) count more than once.
+     */
+    public long roundTrips() {
+        return roundTrips.get();
+    }
+
     private void connect(Socket client) {
         Socket server;
         try {
@@ -68,8 +82,21 @@ public final class FaultyPostgresProxy implements AutoCloseable {
         } catch (IOException e) {
             return;
         }
-        tcp.execute(() -> tcp.pump(client, server, TcpProxy.PASS_ALL));
-        tcp.pump(server, client, this::passFromServer);
+        // Whether the server sent bytes since the client last did: the client's next bytes begin a round trip.
+        AtomicBoolean answered = new AtomicBoolean(true);
+        tcp.execute(() -> tcp.pump(client, server, (bytes, length) -> {
+            if (answered.getAndSet(false)) {
+                roundTrips.incrementAndGet();
+            }
+            return true;
+        }));
+        tcp.pump(server, client, (bytes, length) -> {
+            if (!passFromServer(bytes, length)) {
+                return false;
+            }
+            answered.set(true); // before the client can see the bytes and answer them
+            return true;
+        });
     }
 
     /**
