@@ -6,6 +6,7 @@ import dev.weir.metadata.MetadataStore;
 import dev.weir.metadata.postgres.PostgresMetadataStore;
 import dev.weir.metadata.sqlite.SqliteMetadataStore;
 import dev.weir.storage.CachingObjectStore;
+import dev.weir.storage.ObjectMissingException;
 import dev.weir.storage.ObjectStore;
 import dev.weir.storage.StorageException;
 import dev.weir.storage.local.LocalObjectStore;
@@ -24,6 +25,8 @@ import java.time.Clock;
 final class Stores {
     /** The object that names the cluster whose objects a store holds, written by the first broker on it. */
     static final String CLUSTER_ID_KEY = "cluster/id";
+    /** The most of the cluster id object that is read: an id is a few dozen bytes. */
+    private static final int MAX_CLUSTER_ID_BYTES = 1024;
 
     private Stores() {
     }
@@ -101,11 +104,14 @@ final class Stores {
         }
     }
 
+    /** The cluster id the store holds, or null if it holds none yet; one read (on S3 one GET). */
     private static String storedClusterId(ObjectStore store) {
-        if (store.list(CLUSTER_ID_KEY).isEmpty()) {
+        ByteBuffer id = ByteBuffer.allocate(MAX_CLUSTER_ID_BYTES);
+        try {
+            store.readAtMost(CLUSTER_ID_KEY, 0, id);
+        } catch (ObjectMissingException absent) {
             return null;
         }
-        int size = (int) Math.min(store.size(CLUSTER_ID_KEY), 1024);
-        return StandardCharsets.UTF_8.decode(store.read(CLUSTER_ID_KEY, 0, size)).toString().trim();
+        return StandardCharsets.UTF_8.decode(id.flip()).toString().trim();
     }
 }

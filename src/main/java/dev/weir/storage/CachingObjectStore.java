@@ -118,6 +118,47 @@ public final class CachingObjectStore implements ObjectStore {
     }
 
     /**
+     * Reads from the blocks the range spans, as {@link #readInto} does, and learns where the object ends
+     * from its last block, which is short or empty: a miss costs one GET, and no HEAD for the object's size.
+     */
+    @Override
+    public long readAtMost(String key, long position, ByteBuffer... targets) {
+        long length = 0;
+        for (ByteBuffer target : targets) {
+            length += target.remaining();
+        }
+        if (length == 0) {
+            return 0;
+        }
+        if (position < 0) {
+            throw new IllegalArgumentException("reading object " + key + " at position " + position);
+        }
+        long end = position + length;
+        long first = position / blockBytes;
+        Block[] found = blocks(key, first, (int) ((end - 1) / blockBytes - first + 1));
+        long read = 0;
+        int target = 0;
+        for (int i = 0; i < found.length; i++) {
+            long blockStart = (first + i) * blockBytes;
+            int from = (int) (Math.max(position, blockStart) - blockStart);
+            int to = (int) Math.min(found[i].length(), Math.min(end, blockStart + blockBytes) - blockStart);
+            while (from < to) {
+                while (!targets[target].hasRemaining()) {
+                    target++;
+                }
+                int count = Math.min(to - from, targets[target].remaining());
+                found[i].copyTo(from, targets[target], count);
+                from += count;
+                read += count;
+            }
+            if (found[i].length() < blockBytes) {
+                break; // the object ends in this block
+            }
+        }
+        return read;
+    }
+
+    /**
      * Blocks {@code first} to {@code first + count - 1} of the object: those cached, those another read is
      * fetching once it has them, and the rest fetched here, each run of adjacent ones with one GET. Beyond
      * the object's end a block is empty.
@@ -214,6 +255,9 @@ public final class CachingObjectStore implements ObjectStore {
             return fetch.join();
         } catch (CompletionException e) {
             Throwable cause = e.getCause();
+            if (cause instanceof ObjectMissingException) {
+                throw new ObjectMissingException(key, cause);
+            }
             throw new StorageException(cause instanceof StorageException ? cause.getMessage()
                 : "reading object " + key + " failed: " + cause, cause);
         }

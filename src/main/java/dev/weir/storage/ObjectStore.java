@@ -43,8 +43,9 @@ public interface ObjectStore extends AutoCloseable {
     /**
      * Fills the targets' remaining bytes, one after another, from {@code position}, as far as the object
      * goes (on S3 one ranged GET), and returns how many bytes were read: fewer than asked only where the
-     * object ends, none from its end on. Fails if there is no such object. This default asks for the
-     * object's size first; a store that learns where an object ends from the read itself overrides it.
+     * object ends, none from its end on. Fails with {@link ObjectMissingException} if there is no such object,
+     * so that one read also tells whether the object exists. This default asks for the object's size first;
+     * a store that learns where an object ends from the read itself overrides it.
      */
     default long readAtMost(String key, long position, ByteBuffer... targets) {
         long available = Math.max(0, size(key) - position);
@@ -61,7 +62,7 @@ public interface ObjectStore extends AutoCloseable {
         return read;
     }
 
-    /** The object's size in bytes; fails if there is no such object. */
+    /** The object's size in bytes; fails with {@link ObjectMissingException} if there is no such object. */
     long size(String key);
 
     /** File channels on the objects, where the store keeps them as local files; empty otherwise. */

@@ -91,7 +91,7 @@ public abstract class ObjectStoreContract {
         assertThat(StandardCharsets.UTF_8.decode(direct.flip()).toString()).isEqualTo("789");
         assertThat(store.readAtMost("segment/a", 10, ByteBuffer.allocate(4))).isZero();
         assertThatThrownBy(() -> store.readAtMost("segment/missing", 0, ByteBuffer.allocate(1)))
-            .isInstanceOf(StorageException.class).hasMessageContaining("missing");
+            .isInstanceOf(ObjectMissingException.class).hasMessageContaining("missing");
     }
 
     @Test

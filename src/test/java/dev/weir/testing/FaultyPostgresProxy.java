@@ -1,17 +1,11 @@
 package dev.weir.testing;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -20,6 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * CommandComplete message of a COMMIT (so the transaction is committed, and durable with
  * synchronous_commit on) the proxy drops them and cuts the connection, and the client never learns that
  * its commit happened, as when a network fails at the wrong moment. Otherwise bytes pass unchanged.
+ * In every mode it counts the {@link #roundTrips()} of its clients, which show what a piece of work costs
+ * in waits on the server.
  *
  * <p>Each connection runs on two threads of its own, one per direction. Thread-safe.
  */
@@ -28,28 +24,21 @@ public final class FaultyPostgresProxy implements AutoCloseable {
     private static final byte[] COMMIT_COMPLETE = concat(new byte[] {'C', 0, 0, 0, 11},
         "COMMIT\0".getBytes(StandardCharsets.US_ASCII));
 
-    private final ServerSocket listener;
+    private final TcpProxy tcp;
     private final int serverPort;
-    private final ExecutorService threads = Executors.newCachedThreadPool(runnable -> {
-        Thread thread = new Thread(runnable, "faulty-postgres-proxy");
-        thread.setDaemon(true);
-        return thread;
-    });
-    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private volatile boolean losingCommitReplies;
-    private volatile boolean closed;
     private final AtomicLong lostCommitReplies = new AtomicLong();
+    private final AtomicLong roundTrips = new AtomicLong();
 
-    private FaultyPostgresProxy(ServerSocket listener, int serverPort) {
-        this.listener = listener;
+    private FaultyPostgresProxy(TcpProxy tcp, int serverPort) {
+        this.tcp = tcp;
         this.serverPort = serverPort;
     }
 
     /** Starts a proxy to the PostgreSQL server on the loopback port {@code serverPort}. */
     public static FaultyPostgresProxy start(int serverPort) throws IOException {
-        FaultyPostgresProxy proxy = new FaultyPostgresProxy(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()),
-            serverPort);
-        proxy.threads.execute(proxy::acceptLoop);
+        FaultyPostgresProxy proxy = new FaultyPostgresProxy(new TcpProxy("faulty-postgres-proxy"), serverPort);
+        proxy.tcp.accept(proxy::connect);
         return proxy;
     }
 
@@ -59,7 +48,7 @@ public final class FaultyPostgresProxy implements AutoCloseable {
         if (!jdbcUrl.contains(serverAddress)) {
             throw new IllegalArgumentException(jdbcUrl + " is not a URL of the server on port " + serverPort);
         }
-        return jdbcUrl.replace(serverAddress, "127.0.0.1:" + listener.getLocalPort() + "/");
+        return jdbcUrl.replace(serverAddress, "127.0.0.1:" + tcp.port() + "/");
     }
 
     public void passThrough() {
@@ -76,58 +65,50 @@ public final class FaultyPostgresProxy implements AutoCloseable {
         return lostCommitReplies.get();
     }
 
-    private void acceptLoop() {
-        while (!closed) {
-            Socket client;
-            try {
-                client = listener.accept();
-            } catch (IOException e) {
-                return; // closed
-            }
-            open.add(client);
-            threads.execute(() -> connect(client));
-        }
+    /**
+     * Round trips of every client since the proxy started: each time a client sent bytes after the server
+     * had answered it (or first on its connection), it had waited for the server, however many messages it
+     * then sent at once. Messages a client sends in more than one piece while the server answers the first
+     * ones (a pipeline larger than the client's send buffer) count more than once.
+     */
+    public long roundTrips() {
+        return roundTrips.get();
     }
 
     private void connect(Socket client) {
         Socket server;
         try {
-            server = new Socket(InetAddress.getLoopbackAddress(), serverPort);
+            server = tcp.connect(InetAddress.getLoopbackAddress(), serverPort);
         } catch (IOException e) {
-            closeQuietly(client);
             return;
         }
-        open.add(server);
-        threads.execute(() -> copy(client, server, false));
-        copy(server, client, true);
+        // Whether the server sent bytes since the client last did: the client's next bytes begin a round trip.
+        AtomicBoolean answered = new AtomicBoolean(true);
+        tcp.execute(() -> tcp.pump(client, server, (bytes, length) -> {
+            if (answered.getAndSet(false)) {
+                roundTrips.incrementAndGet();
+            }
+            return true;
+        }));
+        tcp.pump(server, client, (bytes, length) -> {
+            if (!passFromServer(bytes, length)) {
+                return false;
+            }
+            answered.set(true); // before the client can see the bytes and answer them
+            return true;
+        });
     }
 
     /**
-     * Copies bytes from one socket to the other until either closes; the server's bytes are watched for
-     * a COMMIT's answer while commit replies are being lost. A COMMIT message split between two reads is
-     * not seen: the next one is.
+     * Whether the server's bytes go on to the client: not when they hold a COMMIT's answer while commit
+     * replies are being lost. A COMMIT message split between two reads is not seen: the next one is.
      */
-    private void copy(Socket from, Socket to, boolean fromServer) {
-        byte[] buffer = new byte[64 * 1024];
-        try {
-            InputStream in = from.getInputStream();
-            OutputStream out = to.getOutputStream();
-            for (int read; (read = in.read(buffer)) >= 0; ) {
-                if (fromServer && losingCommitReplies && contains(buffer, read, COMMIT_COMPLETE)) {
-                    lostCommitReplies.incrementAndGet();
-                    return;
-                }
-                out.write(buffer, 0, read);
-                out.flush();
-            }
-        } catch (IOException e) {
-            // One side went away: the connection ends.
-        } finally {
-            closeQuietly(from);
-            closeQuietly(to);
-            open.remove(from);
-            open.remove(to);
+    private boolean passFromServer(byte[] bytes, int length) {
+        if (losingCommitReplies && contains(bytes, length, COMMIT_COMPLETE)) {
+            lostCommitReplies.incrementAndGet();
+            return false;
         }
+        return true;
     }
 
     private static boolean contains(byte[] buffer, int length, byte[] pattern) {
@@ -145,27 +126,8 @@ public final class FaultyPostgresProxy implements AutoCloseable {
         return both;
     }
 
-    private static void closeQuietly(Socket socket) {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // Closing is all that was left to do.
-        }
-    }
-
     @Override
     public void close() {
-        closed = true;
-        closeQuietly(listener);
-        open.forEach(FaultyPostgresProxy::closeQuietly);
-        threads.shutdownNow();
-    }
-
-    private static void closeQuietly(ServerSocket socket) {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // Nothing to do about it.
-        }
+        tcp.close();
     }
 }

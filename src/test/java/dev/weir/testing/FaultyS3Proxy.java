@@ -5,16 +5,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -47,37 +42,30 @@ public final class FaultyS3Proxy implements AutoCloseable {
     private record Setting(Mode mode, int errorStatus, long delayMs) {
     }
 
-    private final ServerSocket listener;
+    private final TcpProxy tcp;
     private final URI upstream;
-    private final ExecutorService threads = Executors.newCachedThreadPool(runnable -> {
-        Thread thread = new Thread(runnable, "faulty-s3-proxy");
-        thread.setDaemon(true);
-        return thread;
-    });
-    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private volatile Setting setting = new Setting(Mode.PASS, 0, 0);
-    private volatile boolean closed;
     private final AtomicLong forwarded = new AtomicLong();
     private final AtomicLong answeredWithError = new AtomicLong();
     private final AtomicLong delayed = new AtomicLong();
     private final AtomicLong stalled = new AtomicLong();
     private final AtomicLong stalledAbandoned = new AtomicLong();
 
-    private FaultyS3Proxy(ServerSocket listener, URI upstream) {
-        this.listener = listener;
+    private FaultyS3Proxy(TcpProxy tcp, URI upstream) {
+        this.tcp = tcp;
         this.upstream = upstream;
     }
 
     /** Starts a proxy that forwards to the S3 server at {@code upstream} (http://host:port). */
     public static FaultyS3Proxy start(URI upstream) throws IOException {
-        FaultyS3Proxy proxy = new FaultyS3Proxy(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), upstream);
-        proxy.threads.execute(proxy::acceptLoop);
+        FaultyS3Proxy proxy = new FaultyS3Proxy(new TcpProxy("faulty-s3-proxy"), upstream);
+        proxy.tcp.accept(proxy::serve);
         return proxy;
     }
 
     /** The endpoint for S3 clients: this proxy. */
     public URI endpoint() {
-        return URI.create("http://127.0.0.1:" + listener.getLocalPort());
+        return URI.create("http://127.0.0.1:" + tcp.port());
     }
 
     public void passThrough() {
@@ -125,26 +113,13 @@ public final class FaultyS3Proxy implements AutoCloseable {
         return stalledAbandoned.get();
     }
 
-    private void acceptLoop() {
-        while (!closed) {
-            Socket client;
-            try {
-                client = listener.accept();
-            } catch (IOException e) {
-                return; // closed
-            }
-            open.add(client);
-            threads.execute(() -> serve(client));
-        }
-    }
-
     /** Reads the connection's requests one by one and deals with each as the mode says. */
     private void serve(Socket client) {
         Socket server = null;
-        try (client) {
+        try {
             InputStream in = client.getInputStream();
             OutputStream toClient = client.getOutputStream();
-            while (!closed) {
+            while (!tcp.isClosed()) {
                 byte[] head = readHead(in);
                 if (head == null) {
                     return;
@@ -157,7 +132,7 @@ public final class FaultyS3Proxy implements AutoCloseable {
                         in.transferTo(OutputStream.nullOutputStream());
                     } finally {
                         // The client closed or reset the connection: either way it gave up (unless the proxy closed).
-                        if (!closed) {
+                        if (!tcp.isClosed()) {
                             stalledAbandoned.incrementAndGet();
                         }
                     }
@@ -193,28 +168,16 @@ public final class FaultyS3Proxy implements AutoCloseable {
         } catch (IOException | InterruptedException e) {
             // The client or the server went away (or the proxy closed): the connection ends.
         } finally {
-            open.remove(client);
             if (server != null) {
-                open.remove(server);
-                closeQuietly(server);
+                tcp.disconnect(server);
             }
         }
     }
 
     /** Opens the connection to the server and starts copying its bytes back to the client. */
     private Socket connectUpstream(Socket client) throws IOException {
-        Socket server = new Socket(upstream.getHost(), upstream.getPort());
-        open.add(server);
-        threads.execute(() -> {
-            try {
-                server.getInputStream().transferTo(client.getOutputStream());
-            } catch (IOException e) {
-                // One side closed: close both below.
-            } finally {
-                closeQuietly(client);
-                closeQuietly(server);
-            }
-        });
+        Socket server = tcp.connect(InetAddress.getByName(upstream.getHost()), upstream.getPort());
+        tcp.execute(() -> tcp.pump(server, client, TcpProxy.PASS_ALL));
         return server;
     }
 
@@ -328,25 +291,10 @@ public final class FaultyS3Proxy implements AutoCloseable {
         return null;
     }
 
-    private static void closeQuietly(Socket socket) {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // Closing is all that was left to do.
-        }
-    }
-
     /** Closes the listener and every connection, stalled ones included. */
     @Override
     public void close() {
-        closed = true;
-        try {
-            listener.close();
-        } catch (IOException ignored) {
-            // Nothing to do about it.
-        }
-        open.forEach(FaultyS3Proxy::closeQuietly);
-        threads.shutdownNow();
+        tcp.close();
     }
 
     @Override

@@ -3,7 +3,6 @@ package dev.weir.metadata.postgres;
 import dev.weir.metadata.PartitionKey;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -50,8 +49,11 @@ final class CommitNotices {
         this.password = password;
     }
 
-    /** Sends the partitions' next offsets, inside the committing transaction of {@code connection}. */
-    void send(Connection connection, Map<PartitionKey, Long> nextOffsets) throws SQLException {
+    /**
+     * Sends the partitions' next offsets with the committing transaction's other statements: the notices
+     * go out when it commits, and not at all if it does not.
+     */
+    void send(Pipeline commit, Map<PartitionKey, Long> nextOffsets) {
         if (nextOffsets.isEmpty()) {
             return;
         }
@@ -66,13 +68,8 @@ final class CommitNotices {
             payload.append(item);
         }
         payloads.add(payload.toString());
-        try (PreparedStatement notify = connection.prepareStatement("SELECT pg_notify('" + CHANNEL + "', ?)")) {
-            for (String text : payloads) {
-                notify.setString(1, text);
-                notify.addBatch();
-            }
-            notify.executeBatch();
-        }
+        commit.query("SELECT pg_notify('" + CHANNEL + "', payload) FROM unnest(?::text[]) AS payload",
+            parameters -> parameters.setArray("text", payloads.toArray()), rows -> { });
     }
 
     /**

@@ -10,13 +10,13 @@ import dev.weir.metadata.ProducerSequences;
 import dev.weir.metadata.WalWrite;
 import dev.weir.metadata.postgres.CommitPlan.IndexedBatch;
 import dev.weir.metadata.postgres.CommitPlan.ProducerKey;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -33,6 +33,11 @@ import java.util.Set;
  * WAL file's object row, then (for a file's first object) the cluster row. Every other transaction
  * that locks several of these takes them in that order too, so two brokers committing to overlapping
  * partitions wait for each other but never deadlock.
+ *
+ * <p>Every produce request waits for a commit, so a commit costs three round trips to the database,
+ * whatever it holds: one {@link Pipeline} takes the locks and then reads what is decided under them, a
+ * second makes every change in the order above (each statement with all its rows at once, as arrays),
+ * and the third is the COMMIT.
  */
 final class PostgresBatchCoordinator implements BatchCoordinator {
     private final Database database;
@@ -72,173 +77,157 @@ final class PostgresBatchCoordinator implements BatchCoordinator {
     @Override
     public List<AppendOutcome> commit(WalWrite written, List<BatchAppend> batches) {
         return database.write("commit WAL file " + written.fileKey(), connection -> {
-            Map<PartitionKey, PartitionOffsets> partitions = lockPartitions(connection, batches);
-            Map<ProducerKey, ProducerSequences> producers = producerStates(connection, batches, partitions);
-            recordObject(connection, written);
-            CommitPlan plan = CommitPlan.of(batches, partitions, producers);
-            insertBatches(connection, written.fileKey(), plan.indexed());
-            updateNextOffsets(connection, plan.nextOffsets());
-            notices.send(connection, plan.nextOffsets());
-            upsertProducers(connection, plan.producers());
+            Locked locked = lockAndRead(connection, batches);
+            CommitPlan plan = CommitPlan.of(batches, locked.partitions(), locked.producers());
+            long nowMs = clock.millis();
+            Pipeline writes = new Pipeline();
+            recordObject(writes, written, nowMs);
+            insertBatches(writes, written.fileKey(), plan.indexed());
+            updateNextOffsets(writes, plan.nextOffsets());
+            notices.send(writes, plan.nextOffsets());
+            upsertProducers(writes, plan.producers(), nowMs);
             if (written.firstInFile() && written.replayed()) {
                 // Last: the one row that commits of every broker may share, held for the shortest time.
-                try (PreparedStatement update = connection.prepareStatement(
-                    "UPDATE cluster SET last_wal_file = ? WHERE id = 1")) {
-                    update.setString(1, written.fileKey());
-                    update.executeUpdate();
-                }
+                writes.update("UPDATE cluster SET last_wal_file = ? WHERE id = 1",
+                    parameters -> parameters.setString(written.fileKey()));
             }
+            writes.run(connection);
             return plan.outcomes();
         });
     }
 
-    /** Locks the rows of the batches' partitions in key order; returns the offsets of those that exist. */
-    private static Map<PartitionKey, PartitionOffsets> lockPartitions(Connection connection, List<BatchAppend> batches)
-        throws SQLException {
-        Set<PartitionKey> touched = new LinkedHashSet<>();
-        for (BatchAppend batch : batches) {
-            touched.add(batch.partition());
-        }
-        Map<PartitionKey, PartitionOffsets> partitions = new HashMap<>();
-        if (touched.isEmpty()) {
-            return partitions;
-        }
-        Array[] keys = Rows.partitionArrays(connection, touched);
-        try (PreparedStatement select = connection.prepareStatement(
-            "SELECT topic_id, partition, log_start_offset, next_offset FROM partitions"
-                + " WHERE (topic_id, partition) IN (SELECT * FROM unnest(?::uuid[], ?::integer[]))"
-                + " ORDER BY topic_id, partition FOR UPDATE")) {
-            select.setArray(1, keys[0]);
-            select.setArray(2, keys[1]);
-            try (ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                    partitions.put(Rows.partition(rows, 1), new PartitionOffsets(rows.getLong(3), rows.getLong(4)));
-                }
-            }
-        }
-        return partitions;
+    /** What a commit read under its partitions' locks: the offsets of those that exist, and the producers' states. */
+    private record Locked(Map<PartitionKey, PartitionOffsets> partitions,
+                          Map<ProducerKey, ProducerSequences> producers) {
     }
 
     /**
-     * The stored states of the idempotent producers writing to the partitions; read after the partitions'
-     * locks are held, which every writer of a producer's state holds too, so nothing changes them meanwhile.
+     * Locks the rows of the batches' partitions in key order and reads their offsets, then the stored
+     * states of the idempotent producers writing to them: read after the locks are held, which every
+     * writer of a producer's state holds too, so nothing changes them until the commit ends.
      */
-    private static Map<ProducerKey, ProducerSequences> producerStates(Connection connection, List<BatchAppend> batches,
-                                                                      Map<PartitionKey, PartitionOffsets> partitions)
-        throws SQLException {
-        Set<ProducerKey> keys = new LinkedHashSet<>();
+    private static Locked lockAndRead(Connection connection, List<BatchAppend> batches) throws SQLException {
+        Set<PartitionKey> touched = new LinkedHashSet<>();
+        Set<ProducerKey> producerKeys = new LinkedHashSet<>();
         for (BatchAppend batch : batches) {
-            if (batch.isIdempotent() && partitions.containsKey(batch.partition())) {
-                keys.add(new ProducerKey(batch.producerId(), batch.partition()));
+            touched.add(batch.partition());
+            if (batch.isIdempotent()) {
+                producerKeys.add(new ProducerKey(batch.producerId(), batch.partition()));
             }
         }
-        Map<ProducerKey, ProducerSequences> states = new HashMap<>();
-        if (keys.isEmpty()) {
-            return states;
+        Locked locked = new Locked(new HashMap<>(), new HashMap<>());
+        if (touched.isEmpty()) {
+            return locked;
         }
-        Object[] producerIds = keys.stream().map(ProducerKey::producerId).toArray();
-        Array[] partitionKeys = Rows.partitionArrays(connection, keys.stream().map(ProducerKey::partition).toList());
-        try (PreparedStatement select = connection.prepareStatement(
-            "SELECT producer_id, topic_id, partition, epoch, batches FROM producer_state"
-                + " WHERE (producer_id, topic_id, partition) IN (SELECT * FROM unnest(?::bigint[], ?::uuid[], ?::integer[]))")) {
-            select.setArray(1, connection.createArrayOf("bigint", producerIds));
-            select.setArray(2, partitionKeys[0]);
-            select.setArray(3, partitionKeys[1]);
-            try (ResultSet rows = select.executeQuery()) {
+        Pipeline reads = new Pipeline().query("SELECT topic_id, partition, log_start_offset, next_offset FROM partitions"
+                + " WHERE (topic_id, partition) IN (SELECT * FROM unnest(?::uuid[], ?::integer[]))"
+                + " ORDER BY topic_id, partition FOR UPDATE",
+            parameters -> parameters.setPartitions(touched),
+            rows -> {
                 while (rows.next()) {
-                    states.put(new ProducerKey(rows.getLong(1), Rows.partition(rows, 2)),
-                        new ProducerSequences(rows.getShort(4), ProducerSequences.decodeEntries(rows.getString(5))));
+                    locked.partitions().put(Rows.partition(rows, 1),
+                        new PartitionOffsets(rows.getLong(3), rows.getLong(4)));
                 }
-            }
+            });
+        if (!producerKeys.isEmpty()) {
+            reads.query("SELECT producer_id, topic_id, partition, epoch, batches FROM producer_state"
+                    + " WHERE (producer_id, topic_id, partition) IN"
+                    + " (SELECT * FROM unnest(?::bigint[], ?::uuid[], ?::integer[]))",
+                parameters -> parameters.setArray("bigint", producerKeys.stream().map(ProducerKey::producerId).toArray())
+                    .setPartitions(producerKeys.stream().map(ProducerKey::partition).toList()),
+                rows -> {
+                    while (rows.next()) {
+                        locked.producers().put(new ProducerKey(rows.getLong(1), Rows.partition(rows, 2)),
+                            new ProducerSequences(rows.getShort(4), ProducerSequences.decodeEntries(rows.getString(5))));
+                    }
+                });
         }
-        return states;
+        reads.run(connection);
+        return locked;
     }
 
     /**
      * Records the WAL file (its first object) or extends it to the object's end; extending fails, and
      * with it the commit, when the file is no longer recorded.
      */
-    private void recordObject(Connection connection, WalWrite written) throws SQLException {
+    private static void recordObject(Pipeline writes, WalWrite written, long nowMs) {
         if (written.firstInFile()) {
-            try (PreparedStatement insert = connection.prepareStatement(
-                "INSERT INTO objects (object_key, size, created_ms) VALUES (?, ?, ?)")) {
-                insert.setString(1, written.fileKey());
-                insert.setLong(2, written.end());
-                insert.setLong(3, clock.millis());
-                insert.executeUpdate();
-            }
+            writes.update("INSERT INTO objects (object_key, size, created_ms) VALUES (?, ?, ?)",
+                parameters -> parameters.setString(written.fileKey()).setLong(written.end()).setLong(nowMs));
             return;
         }
         // created_ms becomes the time of the file's latest commit, which is what merging waits on.
-        try (PreparedStatement extend = connection.prepareStatement(
-            "UPDATE objects SET size = ?, created_ms = ?, unreferenced_since_ms = NULL WHERE object_key = ?")) {
-            extend.setLong(1, written.end());
-            extend.setLong(2, clock.millis());
-            extend.setString(3, written.fileKey());
-            if (extend.executeUpdate() != 1) {
-                throw new MetadataException("WAL file " + written.fileKey() + " is not recorded (any more)");
-            }
-        }
+        writes.update("UPDATE objects SET size = ?, created_ms = ?, unreferenced_since_ms = NULL WHERE object_key = ?",
+            parameters -> parameters.setLong(written.end()).setLong(nowMs).setString(written.fileKey()),
+            updated -> {
+                if (updated != 1) {
+                    throw new MetadataException("WAL file " + written.fileKey() + " is not recorded (any more)");
+                }
+            });
     }
 
-    private static void insertBatches(Connection connection, String objectKey, List<IndexedBatch> indexed)
-        throws SQLException {
+    private static void insertBatches(Pipeline writes, String objectKey, List<IndexedBatch> indexed) {
         if (indexed.isEmpty()) {
             return;
         }
-        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO batches (topic_id, partition,"
-            + " base_offset, last_offset, object_key, position, size, max_timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
-            for (IndexedBatch row : indexed) {
-                BatchAppend batch = row.batch();
-                Rows.setPartition(insert, 1, batch.partition());
-                insert.setLong(3, row.baseOffset());
-                insert.setLong(4, row.lastOffset());
-                insert.setString(5, objectKey);
-                insert.setLong(6, batch.position());
-                insert.setInt(7, batch.size());
-                insert.setLong(8, batch.maxTimestamp());
-                insert.addBatch();
-            }
-            insert.executeBatch();
+        List<PartitionKey> partitions = new ArrayList<>(indexed.size());
+        Object[] baseOffsets = new Object[indexed.size()];
+        Object[] lastOffsets = new Object[indexed.size()];
+        Object[] positions = new Object[indexed.size()];
+        Object[] sizes = new Object[indexed.size()];
+        Object[] maxTimestamps = new Object[indexed.size()];
+        for (int i = 0; i < indexed.size(); i++) {
+            IndexedBatch row = indexed.get(i);
+            partitions.add(row.batch().partition());
+            baseOffsets[i] = row.baseOffset();
+            lastOffsets[i] = row.lastOffset();
+            positions[i] = row.batch().position();
+            sizes[i] = row.batch().size();
+            maxTimestamps[i] = row.batch().maxTimestamp();
         }
+        writes.update("INSERT INTO batches (topic_id, partition, base_offset, last_offset, object_key, position, size,"
+                + " max_timestamp) SELECT topic_id, partition, base_offset, last_offset, ?::text, position, size,"
+                + " max_timestamp FROM unnest(?::uuid[], ?::integer[], ?::bigint[], ?::bigint[], ?::bigint[],"
+                + " ?::integer[], ?::bigint[]) AS b (topic_id, partition, base_offset, last_offset, position, size,"
+                + " max_timestamp)",
+            parameters -> parameters.setString(objectKey).setPartitions(partitions).setArray("bigint", baseOffsets)
+                .setArray("bigint", lastOffsets).setArray("bigint", positions).setArray("integer", sizes)
+                .setArray("bigint", maxTimestamps));
     }
 
-    private static void updateNextOffsets(Connection connection, Map<PartitionKey, Long> nextOffsets)
-        throws SQLException {
+    private static void updateNextOffsets(Pipeline writes, Map<PartitionKey, Long> nextOffsets) {
         if (nextOffsets.isEmpty()) {
             return;
         }
-        try (PreparedStatement update = connection.prepareStatement(
-            "UPDATE partitions SET next_offset = ? WHERE topic_id = ? AND partition = ?")) {
-            for (Map.Entry<PartitionKey, Long> entry : nextOffsets.entrySet()) {
-                update.setLong(1, entry.getValue());
-                Rows.setPartition(update, 2, entry.getKey());
-                update.addBatch();
-            }
-            update.executeBatch();
-        }
+        writes.update("UPDATE partitions AS p SET next_offset = n.next_offset"
+                + " FROM unnest(?::uuid[], ?::integer[], ?::bigint[]) AS n (topic_id, partition, next_offset)"
+                + " WHERE p.topic_id = n.topic_id AND p.partition = n.partition",
+            parameters -> parameters.setPartitions(nextOffsets.keySet())
+                .setArray("bigint", nextOffsets.values().toArray()));
     }
 
-    private void upsertProducers(Connection connection, Map<ProducerKey, ProducerSequences> producers)
-        throws SQLException {
+    private static void upsertProducers(Pipeline writes, Map<ProducerKey, ProducerSequences> producers, long nowMs) {
         if (producers.isEmpty()) {
             return;
         }
-        try (PreparedStatement upsert = connection.prepareStatement(
-            "INSERT INTO producer_state (producer_id, topic_id, partition, epoch, batches, updated_ms)"
-                + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (producer_id, topic_id, partition)"
-                + " DO UPDATE SET epoch = excluded.epoch, batches = excluded.batches, updated_ms = excluded.updated_ms")) {
-            long nowMs = clock.millis();
-            for (Map.Entry<ProducerKey, ProducerSequences> entry : producers.entrySet()) {
-                upsert.setLong(1, entry.getKey().producerId());
-                Rows.setPartition(upsert, 2, entry.getKey().partition());
-                upsert.setShort(4, entry.getValue().epoch());
-                upsert.setString(5, entry.getValue().encodeEntries());
-                upsert.setLong(6, nowMs);
-                upsert.addBatch();
-            }
-            upsert.executeBatch();
+        List<ProducerKey> keys = new ArrayList<>(producers.keySet());
+        Object[] epochs = new Object[keys.size()];
+        Object[] entries = new Object[keys.size()];
+        for (int i = 0; i < keys.size(); i++) {
+            ProducerSequences sequences = producers.get(keys.get(i));
+            epochs[i] = sequences.epoch();
+            entries[i] = sequences.encodeEntries();
         }
+        writes.update("INSERT INTO producer_state (producer_id, topic_id, partition, epoch, batches, updated_ms)"
+                + " SELECT producer_id, topic_id, partition, epoch, batches, ?::bigint"
+                + " FROM unnest(?::bigint[], ?::uuid[], ?::integer[], ?::smallint[], ?::text[])"
+                + " AS s (producer_id, topic_id, partition, epoch, batches)"
+                + " ON CONFLICT (producer_id, topic_id, partition)"
+                + " DO UPDATE SET epoch = excluded.epoch, batches = excluded.batches, updated_ms = excluded.updated_ms",
+            parameters -> parameters.setLong(nowMs)
+                .setArray("bigint", keys.stream().map(ProducerKey::producerId).toArray())
+                .setPartitions(keys.stream().map(ProducerKey::partition).toList())
+                .setArray("smallint", epochs).setArray("text", entries));
     }
 
     @Override

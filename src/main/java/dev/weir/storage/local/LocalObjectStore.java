@@ -1,6 +1,7 @@
 package dev.weir.storage.local;
 
 import dev.weir.storage.FileAccess;
+import dev.weir.storage.ObjectMissingException;
 import dev.weir.storage.ObjectStore;
 import dev.weir.storage.ObjectWriter;
 import dev.weir.storage.StorageException;
@@ -270,7 +271,7 @@ public final class LocalObjectStore implements ObjectStore, FileAccess, WalFileS
                 }
                 size += length;
             } catch (NoSuchFileException e) {
-                throw new StorageException("object " + sourceKey + " is missing", e);
+                throw new ObjectMissingException(sourceKey, e);
             } catch (IOException e) {
                 throw new StorageException("copying from " + sourceKey + " into " + key + " failed: " + e.getMessage(), e);
             }
@@ -364,7 +365,7 @@ public final class LocalObjectStore implements ObjectStore, FileAccess, WalFileS
                     throw new StorageException("reading object " + key + " failed: its channel was closed", e);
                 }
             } catch (NoSuchFileException e) {
-                throw new StorageException("object " + key + " is missing", e);
+                throw new ObjectMissingException(key, e);
             } catch (IOException e) {
                 throw new StorageException("reading object " + key + " failed: " + e.getMessage(), e);
             }
@@ -386,7 +387,7 @@ public final class LocalObjectStore implements ObjectStore, FileAccess, WalFileS
         try {
             return Files.size(path(key));
         } catch (NoSuchFileException e) {
-            throw new StorageException("object " + key + " is missing", e);
+            throw new ObjectMissingException(key, e);
         } catch (IOException e) {
             throw new StorageException("reading the size of object " + key + " failed: " + e.getMessage(), e);
         }
@@ -397,7 +398,7 @@ public final class LocalObjectStore implements ObjectStore, FileAccess, WalFileS
         try {
             return FileChannel.open(path(key), StandardOpenOption.READ);
         } catch (NoSuchFileException e) {
-            throw new StorageException("object " + key + " is missing", e);
+            throw new ObjectMissingException(key, e);
         } catch (IOException e) {
             throw new StorageException("opening object " + key + " failed: " + e.getMessage(), e);
         }

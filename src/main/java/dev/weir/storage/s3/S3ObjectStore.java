@@ -1,5 +1,6 @@
 package dev.weir.storage.s3;
 
+import dev.weir.storage.ObjectMissingException;
 import dev.weir.storage.ObjectStore;
 import dev.weir.storage.ObjectWriter;
 import dev.weir.storage.StorageException;
@@ -349,7 +350,7 @@ public final class S3ObjectStore implements ObjectStore {
     private static StorageException storageFailure(String doing, String key, SdkException e) {
         if (e instanceof NoSuchKeyException
             || (e instanceof S3Exception s3 && s3.statusCode() == HTTP_NOT_FOUND)) {
-            return new StorageException("object " + key + " is missing", e);
+            return new ObjectMissingException(key, e);
         }
         if (e instanceof S3Exception s3
             && (s3.statusCode() == HTTP_PRECONDITION_FAILED || s3.statusCode() == HTTP_CONFLICT)) {

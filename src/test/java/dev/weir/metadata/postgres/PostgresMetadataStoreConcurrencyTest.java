@@ -5,6 +5,7 @@ import static dev.weir.metadata.Batches.first;
 import static dev.weir.metadata.Batches.idempotent;
 import static dev.weir.metadata.Batches.plain;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.weir.metadata.AppendFailure;
 import dev.weir.metadata.AppendOutcome;
@@ -17,6 +18,7 @@ import dev.weir.metadata.WalWrite;
 import dev.weir.testing.PostgresProcess;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -26,6 +28,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -235,6 +239,37 @@ class PostgresMetadataStoreConcurrencyTest {
             ids.addAll(result.get());
         }
         assertThat(ids).hasSize(2 * THREADS_PER_BROKER * idsPerThread);
+    }
+
+    @Test
+    void aCommitToManyPartitionsReachesTheOtherBrokerInFull() throws Exception {
+        // Enough partitions that their next offsets take several notices.
+        int partitions = 500;
+        Uuid topicId = Uuid.randomUuid();
+        brokerA.createTopic(new TopicRecord(topicId, "wide", partitions, Map.of(), 0));
+        List<BatchAppend> batches = new ArrayList<>();
+        Map<PartitionKey, Long> expected = new HashMap<>();
+        for (int partition = 0; partition < partitions; partition++) {
+            PartitionKey key = new PartitionKey(topicId, partition);
+            batches.add(plain(key, 100L * partition, 100, 1 + partition % 3));
+            expected.put(key, 1L + partition % 3);
+        }
+        Map<PartitionKey, Long> noticed = new ConcurrentHashMap<>();
+        CountDownLatch listening = new CountDownLatch(1);
+        AutoCloseable following = brokerB.followCommits(offsets -> {
+            if (listening.getCount() > 0) {
+                listening.countDown(); // every partition's next offset, once listening has begun
+            } else {
+                noticed.putAll(offsets);
+            }
+        });
+        try {
+            assertThat(listening.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
+            brokerA.commit(first("wal/wide", 100L * partitions), batches);
+            await().atMost(Duration.ofSeconds(TIMEOUT_SECONDS)).until(() -> noticed.equals(expected));
+        } finally {
+            following.close();
+        }
     }
 
     private PartitionKey newPartition() {

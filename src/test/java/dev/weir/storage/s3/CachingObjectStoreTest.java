@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.weir.storage.CachingObjectStore;
+import dev.weir.storage.ObjectMissingException;
 import dev.weir.storage.StorageException;
 import dev.weir.testing.S3ProxyProcess;
 import java.nio.ByteBuffer;
@@ -47,6 +48,8 @@ class CachingObjectStoreTest {
 
     private final AtomicInteger gets = new AtomicInteger();
     private final AtomicInteger deletes = new AtomicInteger();
+    /** Requests of any kind (GET, HEAD, PUT, LIST, ...). */
+    private final AtomicInteger requests = new AtomicInteger();
     /** The store without the cache, for objects written behind its back (by another broker, or before a restart). */
     private S3ObjectStore uncached;
     private CachingObjectStore store;
@@ -70,6 +73,7 @@ class CachingObjectStoreTest {
         S3Client client = s3.client(new ExecutionInterceptor() {
             @Override
             public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                requests.incrementAndGet();
                 if (context.request() instanceof GetObjectRequest) {
                     gets.incrementAndGet();
                 }
@@ -139,6 +143,21 @@ class CachingObjectStoreTest {
         assertThat(gets).as("GETs for a read of 6 missing blocks").hasValue(1);
         assertThat(read(0, object.length)).isEqualTo(object);
         assertThat(gets).as("GETs for a read of 6 cached blocks, then 11 missing ones").hasValue(2);
+    }
+
+    @Test
+    void aReadAtMostLearnsWhereTheObjectEndsWithoutAskingItsSize() {
+        open(64L * 1024 * 1024);
+        byte[] object = randomBytes(100, 4);
+        uncached.put("cluster/id", ByteBuffer.wrap(object));
+        int before = requests.get();
+        ByteBuffer buffer = ByteBuffer.allocate(1024);
+        assertThat(store.readAtMost("cluster/id", 0, buffer)).isEqualTo(100);
+        assertThat(buffer.flip()).isEqualTo(ByteBuffer.wrap(object));
+        assertThatThrownBy(() -> store.readAtMost("cluster/other", 0, ByteBuffer.allocate(1024)))
+            .isInstanceOf(ObjectMissingException.class);
+        assertThat(requests.get() - before).as("requests for a read of an object, and of one that is missing")
+            .isEqualTo(2);
     }
 
     @Test
