@@ -15,6 +15,9 @@ import org.apache.kafka.common.config.ConfigDef.Type;
  */
 public final class BrokerConfig {
     public static final String NODE_ID = "node.id";
+    public static final String BROKER_RACK = "broker.rack";
+    public static final String BROKER_SESSION_TIMEOUT_MS = "broker.session.timeout.ms";
+    public static final String BROKER_HEARTBEAT_INTERVAL_MS = "broker.heartbeat.interval.ms";
     public static final String LISTENERS = "listeners";
     public static final String ADVERTISED_LISTENERS = "advertised.listeners";
     public static final String LOG_DIRS = "log.dirs";
@@ -92,7 +95,15 @@ public final class BrokerConfig {
 
     public static final ConfigDef DEFINITION = new ConfigDef()
         .define(NODE_ID, Type.INT, 0, Range.between(0, Integer.MAX_VALUE), Importance.HIGH,
-            "The id this broker reports in Metadata as leader of every partition.")
+            "This broker's id among the brokers on one metadata database (each needs its own): Metadata names it as"
+                + " the leader of the partitions it wins by rendezvous hashing over the live brokers.")
+        .define(BROKER_RACK, Type.STRING, null, Importance.MEDIUM,
+            "The rack or zone of this broker, shown to clients in Metadata and DescribeCluster.")
+        .define(BROKER_SESSION_TIMEOUT_MS, Type.INT, 9_000, Range.between(100, 600_000), Importance.MEDIUM,
+            "A broker whose last heartbeat in the metadata database is older than this is taken for dead: the others"
+                + " stop naming it, and a broker started with its node.id may take the id over.")
+        .define(BROKER_HEARTBEAT_INTERVAL_MS, Type.INT, 2_000, Range.between(10, 60_000), Importance.MEDIUM,
+            "How often a broker writes its heartbeat into the metadata database and reads which brokers are alive.")
         .define(LISTENERS, Type.LIST, "PLAINTEXT://127.0.0.1:9092", Importance.HIGH,
             "Where the broker listens, as NAME://host:port. Only the PLAINTEXT listener is implemented.")
         .define(ADVERTISED_LISTENERS, Type.LIST, null, Importance.HIGH,

@@ -20,6 +20,15 @@ final class CommittedOffsets {
 
     CommittedOffsets(GroupOffsets metadata) {
         this.metadata = metadata;
+        reload();
+    }
+
+    /**
+     * Reads every group's offsets from the database again: other brokers on it may have coordinated some
+     * of these groups and committed since (a group moves when the live brokers change).
+     */
+    void reload() {
+        byGroup.clear();
         metadata.committedOffsets().forEach((group, offsets) -> {
             Map<TopicPartition, CommittedOffset> partitions = new TreeMap<>(CommittedOffsets::compare);
             offsets.forEach(offset -> partitions.put(new TopicPartition(offset.topic(), offset.partition()), offset));
@@ -72,8 +81,12 @@ final class CommittedOffsets {
         }
     }
 
-    void topicDeleted(String topic) {
-        metadata.deleteOffsetsOfTopic(topic);
+    void topicDeleted(String topic, boolean here) {
+        if (here) {
+            // Where another broker deleted it, it deleted the stored offsets; a topic of the same name may have
+            // some of its own by now.
+            metadata.deleteOffsetsOfTopic(topic);
+        }
         byGroup.values().forEach(offsets -> offsets.keySet().removeIf(partition -> partition.topic().equals(topic)));
         byGroup.values().removeIf(Map::isEmpty);
     }

@@ -259,9 +259,20 @@ public final class OffsetCoordinator {
         }
     }
 
-    public CompletableFuture<Void> topicDeleted(String topic) {
+    /**
+     * The live brokers changed, and with them which broker coordinates which group: offsets that other
+     * brokers committed for groups this one coordinates now are read from the database.
+     */
+    public CompletableFuture<Void> coordinatorsMoved() {
         return groups.onCoordinator(() -> {
-            offsets.topicDeleted(topic);
+            offsets.reload();
+            return CompletableFuture.completedFuture(null);
+        });
+    }
+
+    public CompletableFuture<Void> topicDeleted(String topic, boolean here) {
+        return groups.onCoordinator(() -> {
+            offsets.topicDeleted(topic, here);
             return CompletableFuture.completedFuture(null);
         });
     }

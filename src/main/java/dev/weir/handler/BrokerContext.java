@@ -1,5 +1,6 @@
 package dev.weir.handler;
 
+import dev.weir.cluster.Membership;
 import dev.weir.config.BrokerConfig;
 import dev.weir.config.Listener;
 import dev.weir.log.read.DirectBufferPool;
@@ -14,11 +15,12 @@ import java.util.function.Supplier;
 /**
  * What the handlers share: settings, the topic service, the log, the metadata store, the I/O
  * executors for blocking work (one for catch-up reads, one for the rest), the clock, this node's
- * identity as clients see it, and the pool of direct buffers that fetch responses borrow.
+ * identity as clients see it, the pool of direct buffers that fetch responses borrow, and the live
+ * brokers.
  */
 public record BrokerContext(BrokerConfig config, TopicService topics, Log log, MetadataStore metadata, Executor io,
                             Executor catchUpIo, Clock clock, int nodeId, String clusterId, Listener advertised,
-                            DirectBufferPool fetchBuffers) {
+                            DirectBufferPool fetchBuffers, Membership cluster) {
     /** Runs blocking work on the I/O executor, mapping Weir's internal failures to Kafka exceptions. */
     public <T> CompletableFuture<T> onIo(Supplier<T> work) {
         return on(io, work);

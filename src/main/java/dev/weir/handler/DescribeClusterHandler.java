@@ -1,5 +1,6 @@
 package dev.weir.handler;
 
+import dev.weir.metadata.BrokerRegistration;
 import dev.weir.protocol.Handler;
 import dev.weir.protocol.RequestScope;
 import java.util.Set;
@@ -51,12 +52,14 @@ public final class DescribeClusterHandler implements Handler<DescribeClusterRequ
                     + EndpointType.fromId(endpointType) + ".");
             return CompletableFuture.completedFuture(new DescribeClusterResponse(data));
         }
-        data.brokers().add(new DescribeClusterBroker()
-            .setBrokerId(broker.nodeId())
-            .setHost(broker.advertised().host())
-            .setPort(broker.advertised().port())
-            .setRack(null)
-            .setIsFenced(false));
+        for (BrokerRegistration live : broker.cluster().live()) {
+            data.brokers().add(new DescribeClusterBroker()
+                .setBrokerId(live.nodeId())
+                .setHost(live.host())
+                .setPort(live.port())
+                .setRack(live.rack())
+                .setIsFenced(false));
+        }
         data.setErrorCode(Errors.NONE.code())
             .setClusterId(broker.clusterId())
             .setControllerId(broker.nodeId())

@@ -1,5 +1,6 @@
 package dev.weir.handler;
 
+import dev.weir.metadata.BrokerRegistration;
 import dev.weir.protocol.Handler;
 import dev.weir.protocol.RequestScope;
 import java.util.concurrent.CompletableFuture;
@@ -11,7 +12,8 @@ import org.apache.kafka.common.requests.FindCoordinatorRequest;
 import org.apache.kafka.common.requests.FindCoordinatorResponse;
 
 /**
- * FindCoordinator: this node coordinates every group. Transaction and share coordinators do not
+ * FindCoordinator: a group's coordinator is the live broker that ranks first for its id by rendezvous
+ * hashing, the same on every broker (a single node coordinates every group). Transaction and share coordinators do not
  * exist yet, so those key types get INVALID_REQUEST (a non-retriable answer, so clients fail fast).
  */
 public final class FindCoordinatorHandler implements Handler<FindCoordinatorRequest> {
@@ -47,8 +49,9 @@ public final class FindCoordinatorHandler implements Handler<FindCoordinatorRequ
             return coordinator.setErrorCode(Errors.INVALID_REQUEST.code()).setNodeId(-1).setHost("").setPort(-1)
                 .setErrorMessage("The group id must not be empty.");
         }
-        return coordinator.setErrorCode(Errors.NONE.code()).setNodeId(broker.nodeId())
-            .setHost(broker.advertised().host()).setPort(broker.advertised().port());
+        BrokerRegistration chosen = broker.cluster().coordinator(key);
+        return coordinator.setErrorCode(Errors.NONE.code()).setNodeId(chosen.nodeId())
+            .setHost(chosen.host()).setPort(chosen.port());
     }
 
 }

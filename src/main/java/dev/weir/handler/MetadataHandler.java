@@ -1,7 +1,9 @@
 package dev.weir.handler;
 
+import dev.weir.cluster.Rendezvous;
 import dev.weir.config.BrokerConfig;
 import dev.weir.log.Log;
+import dev.weir.metadata.BrokerRegistration;
 import dev.weir.protocol.Handler;
 import dev.weir.protocol.RequestScope;
 import dev.weir.topics.Topic;
@@ -59,25 +61,31 @@ public final class MetadataHandler implements Handler<MetadataRequest> {
         MetadataResponseData data = new MetadataResponseData()
             .setClusterId(broker.clusterId())
             .setControllerId(broker.nodeId());
-        data.brokers().add(new MetadataResponseBroker().setNodeId(broker.nodeId())
-            .setHost(broker.advertised().host()).setPort(broker.advertised().port()));
+        List<BrokerRegistration> live = broker.cluster().live();
+        List<Integer> nodeIds = new ArrayList<>(live.size());
+        for (BrokerRegistration registered : live) {
+            data.brokers().add(new MetadataResponseBroker().setNodeId(registered.nodeId())
+                .setHost(registered.host()).setPort(registered.port()).setRack(registered.rack()));
+            nodeIds.add(registered.nodeId());
+        }
         if (requested == null) {
             for (Topic topic : broker.topics().sortedTopics()) {
-                data.topics().add(describe(topic));
+                data.topics().add(describe(topic, nodeIds));
             }
         } else {
             for (MetadataRequestTopic wanted : requested) {
-                data.topics().add(lookup(wanted, autoCreate));
+                data.topics().add(lookup(wanted, autoCreate, nodeIds));
             }
         }
         return new MetadataResponse(data, request.version());
     }
 
-    private MetadataResponseTopic lookup(MetadataRequestTopic wanted, boolean autoCreate) {
+    private MetadataResponseTopic lookup(MetadataRequestTopic wanted, boolean autoCreate, List<Integer> nodeIds) {
         // The Java client asks by id with an empty name; Kafka looks a topic up by id whenever one is given.
         if (wanted.name() == null || (wanted.name().isEmpty() && !Uuid.ZERO_UUID.equals(wanted.topicId()))) {
             Optional<Topic> byId = broker.topics().byId(wanted.topicId());
-            return byId.map(this::describe).orElseGet(() -> error(null, wanted.topicId(), Errors.UNKNOWN_TOPIC_ID));
+            return byId.map(topic -> describe(topic, nodeIds))
+                .orElseGet(() -> error(null, wanted.topicId(), Errors.UNKNOWN_TOPIC_ID));
         }
         try {
             TopicService.validateName(wanted.name());
@@ -95,7 +103,7 @@ public final class MetadataHandler implements Handler<MetadataRequest> {
                 return error(wanted.name(), Uuid.ZERO_UUID, error.error());
             }
         }
-        return topic.map(this::describe)
+        return topic.map(found -> describe(found, nodeIds))
             .orElseGet(() -> error(wanted.name(), Uuid.ZERO_UUID, Errors.UNKNOWN_TOPIC_OR_PARTITION));
     }
 
@@ -104,13 +112,18 @@ public final class MetadataHandler implements Handler<MetadataRequest> {
             .setIsInternal(name != null && Topic.isInternal(name));
     }
 
-    private MetadataResponseTopic describe(Topic topic) {
+    /**
+     * The topic's partitions, each led by the first live broker of its rendezvous order (every broker serves
+     * every partition, so this only spreads the clients; a single node leads them all).
+     */
+    private MetadataResponseTopic describe(Topic topic, List<Integer> nodeIds) {
         List<MetadataResponsePartition> partitions = new ArrayList<>(topic.partitions());
-        List<Integer> replicas = List.of(broker.nodeId());
         for (int index = 0; index < topic.partitions(); index++) {
+            int leader = nodeIds.size() == 1 ? nodeIds.get(0) : Rendezvous.order(topic.id(), index, nodeIds).get(0);
+            List<Integer> replicas = List.of(leader);
             partitions.add(new MetadataResponsePartition()
                 .setPartitionIndex(index)
-                .setLeaderId(broker.nodeId())
+                .setLeaderId(leader)
                 .setLeaderEpoch(Log.LEADER_EPOCH)
                 .setReplicaNodes(replicas)
                 .setIsrNodes(replicas)

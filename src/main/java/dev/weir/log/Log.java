@@ -226,6 +226,27 @@ public final class Log implements AutoCloseable {
         storeMayBeAhead = false;
     }
 
+    /**
+     * Takes in the partitions' offsets as the metadata store holds them now: commits and log start moves
+     * (DeleteRecords, retention) of other brokers on the same database, which this broker may not have heard of,
+     * for partitions it knows (partitions new to it start with these offsets).
+     */
+    public void refreshFromStore() {
+        metadata.partitionOffsets().forEach((partition, offsets) -> {
+            PartitionState state = partitions.get(partition);
+            if (state == null) {
+                return;
+            }
+            if (offsets.logStartOffset() > state.logStartOffset()) {
+                state.logStartMoved(offsets.logStartOffset());
+                indexPages.forget(partition);
+            }
+            if (state.committedElsewhere(offsets.nextOffset())) {
+                wake(partition);
+            }
+        });
+    }
+
     /** The broker-wide tail budget shared by the partitions (at least 16 batches each, at most 8192). */
     private int maxTailBatchesPerPartition() {
         long share = settings.tailIndexMaxBatches() / Math.max(1, partitions.size());

@@ -8,7 +8,7 @@ package dev.weir.metadata;
  * {@link MetadataException} on failure.
  */
 public interface MetadataStore extends TopicCatalog, BatchCoordinator, BatchIndex, MergeCatalog, ObjectCatalog,
-    GroupOffsets, AutoCloseable {
+    GroupOffsets, BrokerRegistry, AutoCloseable {
     String clusterId();
 
     @Override

@@ -24,6 +24,28 @@ public abstract class RoleStore implements MetadataStore {
 
     protected abstract GroupOffsets groupOffsets();
 
+    protected abstract BrokerRegistry brokerRegistry();
+
+    @Override
+    public BrokerRegistration register(BrokerRegistration broker, long replaceHeartbeatAtMostMs) {
+        return brokerRegistry().register(broker, replaceHeartbeatAtMostMs);
+    }
+
+    @Override
+    public boolean heartbeat(int nodeId, String instanceId, long nowMs) {
+        return brokerRegistry().heartbeat(nodeId, instanceId, nowMs);
+    }
+
+    @Override
+    public void unregister(int nodeId, String instanceId) {
+        brokerRegistry().unregister(nodeId, instanceId);
+    }
+
+    @Override
+    public List<BrokerRegistration> brokers() {
+        return brokerRegistry().brokers();
+    }
+
     @Override
     public List<TopicRecord> topics() {
         return topicCatalog().topics();
@@ -191,5 +213,10 @@ public abstract class RoleStore implements MetadataStore {
     @Override
     public AutoCloseable followCommits(java.util.function.Consumer<Map<PartitionKey, Long>> listener) {
         return batchCoordinator().followCommits(listener);
+    }
+
+    @Override
+    public AutoCloseable followCatalog(Runnable changed) {
+        return topicCatalog().followCatalog(changed);
     }
 }

@@ -22,4 +22,15 @@ public interface TopicCatalog {
 
     /** Replaces the topic's explicitly set configs. */
     void replaceTopicConfigs(Uuid topicId, Map<String, String> configs);
+
+    /**
+     * Starts calling {@code changed}, on a thread of the store's, whenever another broker on the same
+     * database changed the catalog (topics created or deleted, partitions added, configs replaced) or moved
+     * a partition's log start offset; and once listening begins, and again after it was interrupted, since
+     * changes may have been missed meanwhile. A store that only one broker opens (SQLite) never calls it.
+     * Closing the result stops it.
+     */
+    default AutoCloseable followCatalog(Runnable changed) {
+        return () -> { };
+    }
 }

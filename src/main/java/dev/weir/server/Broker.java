@@ -1,5 +1,6 @@
 package dev.weir.server;
 
+import dev.weir.cluster.Membership;
 import dev.weir.config.BrokerConfig;
 import dev.weir.config.Listener;
 import dev.weir.handler.ApiVersionsHandler;
@@ -22,6 +23,7 @@ import dev.weir.net.NetworkServer;
 import dev.weir.protocol.HandlerRegistry;
 import dev.weir.protocol.RequestDispatcher;
 import dev.weir.runtime.FatalCheckingScheduledExecutor;
+import dev.weir.runtime.FatalErrors;
 import dev.weir.storage.ObjectStore;
 import dev.weir.log.cleaner.LogCleaner;
 import dev.weir.topics.TopicService;
@@ -64,6 +66,9 @@ public final class Broker implements AutoCloseable {
     private ScheduledExecutorService cleaner;
     private LogCleaner logCleaner;
     private Log log;
+    private CatalogFollower catalogFollower;
+    private ScheduledExecutorService heartbeatThread;
+    private Membership membership;
     private NetworkServer network;
     private Listener advertised;
 
@@ -134,13 +139,25 @@ public final class Broker implements AutoCloseable {
             config.getInt(BrokerConfig.FETCH_MAX_BYTES)));
         opened.push(network);
         advertised = advertisedListener(config, network.port());
+        heartbeatThread = new FatalCheckingScheduledExecutor(1, daemonThreads("weir-heartbeat"));
+        opened.push(heartbeatThread::shutdownNow);
+        membership = new Membership(metadata, new Membership.Self(config.nodeId(), advertised.host(), advertised.port(),
+            config.string(BrokerConfig.BROKER_RACK)), clock, config.getInt(BrokerConfig.BROKER_SESSION_TIMEOUT_MS),
+            config.getInt(BrokerConfig.BROKER_HEARTBEAT_INTERVAL_MS));
+        // With SQLite the data directory's lock makes the node id this process's alone.
+        membership.join(config.string(BrokerConfig.METADATA_STORE_URL) == null, heartbeatThread, Broker::stopFenced);
+        opened.push(membership);
         BrokerContext context = new BrokerContext(config, topics, log, metadata, io, catchUpIo, clock, config.nodeId(),
-            metadata.clusterId(), advertised, new DirectBufferPool(config.getLong(BrokerConfig.FETCH_BUFFER_POOL_BYTES)));
+            metadata.clusterId(), advertised, new DirectBufferPool(config.getLong(BrokerConfig.FETCH_BUFFER_POOL_BYTES)),
+            membership);
         groupThread = new FatalCheckingScheduledExecutor(1, daemonThreads("weir-groups"));
         opened.push(groupThread::shutdownNow);
         GroupCoordinator classic = new GroupCoordinator(groupThread, clock, groupSettings(config));
         OffsetCoordinator offsets = new OffsetCoordinator(classic, metadata, topicLookup);
-        topics.onDeleted(topic -> offsets.topicDeleted(topic.name()));
+        topics.onDeleted((topic, here) -> offsets.topicDeleted(topic.name(), here));
+        membership.onChange(offsets::coordinatorsMoved);
+        catalogFollower = new CatalogFollower(metadata, topics, log);
+        opened.push(catalogFollower);
         GroupHandlers groups = new GroupHandlers(classic, offsets, new GroupAdministration(classic, offsets));
         HandlerRegistry registry = Handlers.registry(context, groups);
         ConsumerGroupCoordinator consumerProtocol = new ConsumerGroupCoordinator(classic, topicLookup);
@@ -148,6 +165,18 @@ public final class Broker implements AutoCloseable {
         registry.register(ApiKeys.CONSUMER_GROUP_DESCRIBE, new ConsumerGroupDescribeHandler(consumerProtocol));
         registry.register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(registry));
         network.serve(new RequestDispatcher(registry, listener.name(), clock, ErrorTranslator::toApiException));
+    }
+
+    /**
+     * Another broker took this one's node id over, having taken it for dead: two brokers must not serve
+     * under one id, so this process stops (on a thread of its own: stopping closes the heartbeat thread).
+     */
+    private static void stopFenced() {
+        Thread stopping = new Thread(() -> {
+            LOG.error("Stopping: another broker holds this broker's node.id now");
+            System.exit(FatalErrors.EXIT_STATUS);
+        }, "weir-fenced");
+        stopping.start();
     }
 
     private static GroupSettings groupSettings(BrokerConfig config) {
@@ -222,6 +251,13 @@ public final class Broker implements AutoCloseable {
     public void close() {
         LOG.info("Shutting down");
         network.close();
+        try {
+            catalogFollower.close();
+        } catch (Exception e) {
+            LOG.warn("Stopping to follow other brokers' topic changes failed", e);
+        }
+        membership.close();
+        heartbeatThread.shutdownNow();
         log.close();
         groupThread.shutdownNow();
         cleaner.shutdownNow();

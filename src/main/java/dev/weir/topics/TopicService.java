@@ -36,7 +36,13 @@ public final class TopicService {
     private final Clock clock;
     private final Map<String, Topic> byName = new ConcurrentHashMap<>();
     private final Map<Uuid, Topic> byId = new ConcurrentHashMap<>();
-    private final List<java.util.function.Consumer<Topic>> deletionListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<DeletionListener> deletionListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Told of each deleted topic, and whether it was deleted through this broker or another one. */
+    @FunctionalInterface
+    public interface DeletionListener {
+        void deleted(Topic topic, boolean here);
+    }
 
     public TopicService(TopicCatalog metadata, Log log, BrokerConfig broker, Clock clock) {
         this.metadata = metadata;
@@ -49,8 +55,11 @@ public final class TopicService {
         }
     }
 
-    /** Called after a topic is deleted (the group coordinator drops its committed offsets). */
-    public void onDeleted(java.util.function.Consumer<Topic> listener) {
+    /**
+     * Called after a topic is deleted (the group coordinator drops its committed offsets; where another
+     * broker deleted it, only what it holds in memory, since the database may hold a new topic's by now).
+     */
+    public void onDeleted(DeletionListener listener) {
         deletionListeners.add(listener);
     }
 
@@ -136,7 +145,9 @@ public final class TopicService {
         try {
             metadata.createTopic(record);
         } catch (dev.weir.metadata.TopicExistsException e) {
-            throw new TopicExistsException(e.getMessage());
+            // Another broker on the same database created it, and this one has not heard yet.
+            refresh();
+            throw new TopicExistsException("Topic '" + name + "' already exists.");
         }
         log.partitionsCreated(record.id(), 0, count);
         publish(record);
@@ -193,10 +204,17 @@ public final class TopicService {
             throw new UnknownTopicOrPartitionException("This server does not host this topic.");
         }
         metadata.deleteTopic(topic.id());
+        forget(topic, true);
+    }
+
+    /** Drops a deleted topic from the log and the in-memory view, and tells the deletion listeners. */
+    private void forget(Topic topic, boolean here) {
         log.topicDeleted(topic.id());
-        byName.remove(topic.name());
-        byId.remove(topic.id());
-        deletionListeners.forEach(listener -> listener.accept(topic));
+        Topic current = byId.remove(topic.id());
+        if (current != null) {
+            byName.remove(current.name(), current);
+        }
+        deletionListeners.forEach(listener -> listener.deleted(topic, here));
     }
 
     public synchronized void createPartitions(String name, int count, List<List<Integer>> assignment, boolean validateOnly) {
@@ -238,6 +256,35 @@ public final class TopicService {
         }
         metadata.replaceTopicConfigs(topic.id(), valid);
         publish(new TopicRecord(current.id(), current.name(), current.partitions(), valid, clock.millis()));
+    }
+
+    /**
+     * Takes in what other brokers on the same database changed: topics they created or deleted,
+     * partitions they added and configs they replaced, as the catalog holds them now.
+     */
+    public synchronized void refresh() {
+        Map<Uuid, TopicRecord> stored = new java.util.HashMap<>();
+        for (TopicRecord record : metadata.topics()) {
+            stored.put(record.id(), record);
+        }
+        // Deletions first: a topic deleted and created again under its name has a new id.
+        for (Topic known : List.copyOf(byId.values())) {
+            if (!stored.containsKey(known.id())) {
+                forget(known, false);
+            }
+        }
+        for (TopicRecord record : stored.values()) {
+            Topic known = byId.get(record.id());
+            if (known == null) {
+                log.partitionsCreated(record.id(), 0, record.partitions());
+                publish(record);
+            } else if (record.partitions() > known.partitions()) {
+                log.partitionsCreated(record.id(), known.partitions(), record.partitions());
+                publish(record);
+            } else if (!record.configs().equals(known.configs())) {
+                publish(record);
+            }
+        }
     }
 
     public List<Topic> sortedTopics() {

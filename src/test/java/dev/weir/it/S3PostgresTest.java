@@ -281,4 +281,107 @@ class S3PostgresTest {
             assertReadsBack(again, "first", 30);
         }
     }
+
+    /**
+     * Two brokers on one store and database: what an administrator changes through one (a topic created,
+     * its partitions grown, records deleted, a config set, the topic deleted) the other takes in by itself,
+     * heard of through the database's notices, and serves.
+     */
+    @Test
+    void aBrokerTakesInTheTopicChangesMadeThroughAnother(@TempDir Path otherDataDir) throws Exception {
+        Map<String, String> settings = newCluster();
+        Map<String, String> otherSettings = new HashMap<>(settings);
+        otherSettings.put("node.id", "1");
+        TopicPartition first = new TopicPartition("elsewhere", 0);
+        java.time.Duration patience = java.time.Duration.ofSeconds(30);
+        try (TestBroker one = new TestBroker(dataDir, settings);
+             TestBroker other = new TestBroker(otherDataDir, otherSettings);
+             Admin viaOne = Admin.create(one.clientProperties());
+             Admin viaOther = Admin.create(other.clientProperties())) {
+            viaOne.createTopics(List.of(new NewTopic("elsewhere", PARTITIONS, (short) 1))).all().get();
+            org.awaitility.Awaitility.await().atMost(patience).ignoreExceptions()
+                .until(() -> viaOther.listTopics().names().get().contains("elsewhere"));
+            produce(other, "elsewhere", 0, 40);
+            assertReadsBack(one, "elsewhere", 40);
+
+            viaOne.createPartitions(Map.of("elsewhere", org.apache.kafka.clients.admin.NewPartitions.increaseTo(PARTITIONS + 2)))
+                .all().get();
+            org.awaitility.Awaitility.await().atMost(patience).ignoreExceptions().until(() -> viaOther.describeTopics(List.of("elsewhere"))
+                .allTopicNames().get().get("elsewhere").partitions().size() == PARTITIONS + 2);
+
+            viaOne.deleteRecords(Map.of(first, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(4))).all().get();
+            org.awaitility.Awaitility.await().atMost(patience).ignoreExceptions().until(() ->
+                viaOther.listOffsets(Map.of(first, OffsetSpec.earliest())).partitionResult(first).get().offset() == 4);
+
+            var resource = new org.apache.kafka.common.config.ConfigResource(
+                org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "elsewhere");
+            viaOne.incrementalAlterConfigs(Map.of(resource, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+                new org.apache.kafka.clients.admin.ConfigEntry("retention.ms", "86400000"),
+                org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get();
+            org.awaitility.Awaitility.await().atMost(patience).ignoreExceptions().until(() -> "86400000".equals(
+                viaOther.describeConfigs(List.of(resource)).all().get().get(resource).get("retention.ms").value()));
+
+            viaOne.deleteTopics(List.of("elsewhere")).all().get();
+            org.awaitility.Awaitility.await().atMost(patience).ignoreExceptions()
+                .until(() -> !viaOther.listTopics().names().get().contains("elsewhere"));
+            viaOther.createTopics(List.of(new NewTopic("elsewhere", 1, (short) 1))).all().get();
+            org.awaitility.Awaitility.await().atMost(patience).ignoreExceptions().until(() -> viaOne.describeTopics(List.of("elsewhere"))
+                .allTopicNames().get().get("elsewhere").partitions().size() == 1);
+        }
+    }
+
+    /**
+     * Brokers on one database register and heartbeat: each lists every live broker in Metadata and
+     * DescribeCluster, with its rack; leaders spread over them; a broker that stops leaves the lists; and a
+     * broker given a node id that a running broker holds refuses to start, naming the problem.
+     */
+    @Test
+    void brokersOnOneDatabaseSeeEachOtherAndRefuseATakenNodeId(@TempDir Path otherDataDir, @TempDir Path thirdDataDir)
+        throws Exception {
+        Map<String, String> settings = newCluster();
+        settings.put("broker.heartbeat.interval.ms", "100");
+        settings.put("broker.session.timeout.ms", "1500");
+        settings.put("broker.rack", "zone-a");
+        Map<String, String> otherSettings = new HashMap<>(settings);
+        otherSettings.put("node.id", "1");
+        otherSettings.put("broker.rack", "zone-b");
+        java.time.Duration patience = java.time.Duration.ofSeconds(30);
+        try (TestBroker one = new TestBroker(dataDir, settings);
+             Admin viaOne = Admin.create(one.clientProperties())) {
+            try (TestBroker other = new TestBroker(otherDataDir, otherSettings)) {
+                org.awaitility.Awaitility.await().atMost(patience).until(() -> viaOne.describeCluster().nodes().get()
+                    .stream().map(node -> node.id() + "@" + node.rack() + ":" + node.port()).sorted().toList()
+                    .equals(List.of("0@zone-a:" + one.port(), "1@zone-b:" + other.port())));
+                viaOne.createTopics(List.of(new NewTopic("spread", 12, (short) 1))).all().get();
+                java.util.Set<Integer> leaders = new java.util.TreeSet<>();
+                viaOne.describeTopics(List.of("spread")).allTopicNames().get().get("spread").partitions()
+                    .forEach(partition -> leaders.add(partition.leader().id()));
+                assertThat(leaders).as("leaders of 12 partitions over two brokers").containsExactly(0, 1);
+                produce(one, "spread", 0, 120);
+                assertReadsBack(other, "spread", 120);
+                try (Admin viaOther = Admin.create(other.clientProperties())) {
+                    java.util.Set<Integer> coordinators = new java.util.TreeSet<>();
+                    for (int group = 0; group < 20; group++) {
+                        String id = "group-" + group;
+                        // The group comes to be where one broker's answer sends the admin client; describing it
+                        // finds it only where the other broker's answer sends it.
+                        viaOne.alterConsumerGroupOffsets(id, Map.of(new TopicPartition("spread", 0),
+                            new org.apache.kafka.clients.consumer.OffsetAndMetadata(1))).all().get();
+                        int asOneSays = viaOne.describeConsumerGroups(List.of(id)).all().get().get(id).coordinator().id();
+                        int asOtherSays = viaOther.describeConsumerGroups(List.of(id)).all().get().get(id).coordinator().id();
+                        assertThat(asOtherSays).as("coordinator of %s", id).isEqualTo(asOneSays);
+                        coordinators.add(asOneSays);
+                    }
+                    assertThat(coordinators).as("coordinators of 20 groups over two brokers").containsExactly(0, 1);
+                }
+
+                Map<String, String> sameId = new HashMap<>(otherSettings);
+                assertThatThrownBy(() -> new TestBroker(thirdDataDir, sameId).close())
+                    .hasMessageContaining("node.id 1 is in use by a running broker at 127.0.0.1:" + other.port());
+            }
+            org.awaitility.Awaitility.await().atMost(patience).until(() ->
+                viaOne.describeCluster().nodes().get().stream().map(org.apache.kafka.common.Node::id).toList()
+                    .equals(List.of(0)));
+        }
+    }
 }

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
  * one small subclass per backend supplies new databases. Each test starts on a new, empty database.
  */
 public abstract class MetadataStoreContract implements TopicCatalogContract, CommitContract,
-    IdempotentProducerContract, BatchIndexContract, MergeCatalogContract, ObjectCatalogContract, GroupOffsetsContract {
+    IdempotentProducerContract, BatchIndexContract, MergeCatalogContract, ObjectCatalogContract, GroupOffsetsContract,
+    BrokerRegistryContract {
 
     /** A database of the backend under test: each call of {@link #open} opens a store on it. */
     protected interface StoreOpener {

@@ -41,6 +41,12 @@ public interface Dialect {
      */
     void lockForTransaction(Connection connection, long key) throws SQLException;
 
+    /**
+     * Tells the other brokers on the database, when the transaction of {@code connection} commits, that
+     * the topic catalog or a partition's log start changed; nothing where one broker opens the database.
+     */
+    void catalogChanged(Connection connection) throws SQLException;
+
     /** A condition that {@code column} starts with the prefix that {@link #setPrefix} binds. */
     String startsWith(String column);
 

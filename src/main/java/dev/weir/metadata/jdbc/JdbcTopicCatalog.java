@@ -95,6 +95,7 @@ public final class JdbcTopicCatalog implements TopicCatalog {
             }
             insertConfigs(connection, topic.id(), topic.configs());
             insertPartitions(connection, topic.id(), 0, topic.partitions());
+            dialect.catalogChanged(connection);
             return null;
         }, committed -> listener.partitionsCreated(topic.id(), 0, topic.partitions()));
     }
@@ -139,6 +140,7 @@ public final class JdbcTopicCatalog implements TopicCatalog {
                     delete.executeUpdate();
                 }
             }
+            dialect.catalogChanged(connection);
             return null;
         }, committed -> listener.topicDeleted(topicId));
     }
@@ -167,6 +169,7 @@ public final class JdbcTopicCatalog implements TopicCatalog {
                 update.executeUpdate();
             }
             insertPartitions(connection, topicId, oldCount, newPartitionCount);
+            dialect.catalogChanged(connection);
             return oldCount;
         }, oldCount -> listener.partitionsCreated(topicId, oldCount, newPartitionCount));
     }
@@ -185,6 +188,7 @@ public final class JdbcTopicCatalog implements TopicCatalog {
                 delete.executeUpdate();
             }
             insertConfigs(connection, topicId, configs);
+            dialect.catalogChanged(connection);
             return null;
         });
     }

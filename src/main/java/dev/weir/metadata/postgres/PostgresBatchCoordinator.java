@@ -43,11 +43,14 @@ final class PostgresBatchCoordinator implements BatchCoordinator {
     private final Database database;
     private final Clock clock;
     private final CommitNotices notices;
+    /** Moves of a log start offset are catalog changes for the other brokers. */
+    private final PostgresDialect dialect;
 
-    PostgresBatchCoordinator(Database database, Clock clock, CommitNotices notices) {
+    PostgresBatchCoordinator(Database database, Clock clock, CommitNotices notices, PostgresDialect dialect) {
         this.database = database;
         this.clock = clock;
         this.notices = notices;
+        this.dialect = dialect;
     }
 
     @Override
@@ -273,6 +276,7 @@ final class PostgresBatchCoordinator implements BatchCoordinator {
                 delete.setLong(3, offset);
                 delete.executeUpdate();
             }
+            dialect.catalogChanged(connection);
             return offset;
         });
     }

@@ -10,12 +10,26 @@ import org.apache.kafka.common.Uuid;
 /**
  * PostgreSQL's side of the shared SQL: topic ids are uuid; brokers write concurrently, so what must
  * not interleave takes row locks ({@code FOR UPDATE}) or advisory locks; a key prefix is matched with
- * LIKE, which the key columns' "C" collation lets use their indexes.
+ * LIKE, which the key columns' "C" collation lets use their indexes; changes of the topic catalog are
+ * made known to the other brokers with a notice on the {@value #CATALOG_CHANNEL} channel.
  */
 final class PostgresDialect implements Dialect {
-    static final PostgresDialect INSTANCE = new PostgresDialect();
+    static final String CATALOG_CHANNEL = "weir_catalog";
+    /** For reading and binding ids and partitions only: it sends no notices. */
+    static final PostgresDialect INSTANCE = new PostgresDialect(null);
 
-    private PostgresDialect() {
+    private final Notices catalogNotices;
+
+    /** A dialect whose catalog changes send notices through {@code catalogNotices} (none if null). */
+    PostgresDialect(Notices catalogNotices) {
+        this.catalogNotices = catalogNotices;
+    }
+
+    @Override
+    public void catalogChanged(Connection connection) throws SQLException {
+        if (catalogNotices != null) {
+            catalogNotices.send(connection, "");
+        }
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.weir.metadata.postgres;
 
 import dev.weir.metadata.BatchCoordinator;
 import dev.weir.metadata.BatchIndex;
+import dev.weir.metadata.BrokerRegistry;
 import dev.weir.metadata.GroupOffsets;
 import dev.weir.metadata.MergeCatalog;
 import dev.weir.metadata.MetadataException;
@@ -10,6 +11,7 @@ import dev.weir.metadata.RoleStore;
 import dev.weir.metadata.TopicCatalog;
 import dev.weir.metadata.WalWrite;
 import dev.weir.metadata.jdbc.JdbcBatchIndex;
+import dev.weir.metadata.jdbc.JdbcBrokerRegistry;
 import dev.weir.metadata.jdbc.JdbcGroupOffsets;
 import dev.weir.metadata.jdbc.JdbcMergeCatalog;
 import dev.weir.metadata.jdbc.JdbcObjectCatalog;
@@ -42,6 +44,8 @@ public final class PostgresMetadataStore extends RoleStore {
     private final MergeCatalog merges;
     private final ObjectCatalog objects;
     private final GroupOffsets groups;
+    private final BrokerRegistry brokerRegistry;
+    private final Notices catalogNotices;
 
     /** Opens the database at {@code jdbcUrl} (user and password may be null), migrating its schema first. */
     public PostgresMetadataStore(String jdbcUrl, String user, String password, Clock clock) {
@@ -56,13 +60,17 @@ public final class PostgresMetadataStore extends RoleStore {
             throw e instanceof MetadataException metadataException ? metadataException
                 : new MetadataException("cannot migrate the metadata database: " + e.getMessage(), e);
         }
-        PostgresDialect dialect = PostgresDialect.INSTANCE;
+        String sender = Notices.newSender();
+        catalogNotices = new Notices(PostgresDialect.CATALOG_CHANNEL, sender, jdbcUrl, user, password);
+        PostgresDialect dialect = new PostgresDialect(catalogNotices);
         topics = new JdbcTopicCatalog(database, dialect, JdbcTopicCatalog.PartitionListener.NONE);
-        coordinator = new PostgresBatchCoordinator(database, clock, new CommitNotices(jdbcUrl, user, password));
+        coordinator = new PostgresBatchCoordinator(database, clock, new CommitNotices(sender, jdbcUrl, user, password),
+            dialect);
         index = new JdbcBatchIndex(database, dialect);
         merges = new JdbcMergeCatalog(database, dialect);
         objects = new JdbcObjectCatalog(database, dialect);
         groups = new JdbcGroupOffsets(database);
+        brokerRegistry = new JdbcBrokerRegistry(database, dialect);
     }
 
     /** The cluster's id, made by the first broker that ever opened the database. */
@@ -79,6 +87,22 @@ public final class PostgresMetadataStore extends RoleStore {
                 }
             }
         });
+    }
+
+    @Override
+    public AutoCloseable followCatalog(Runnable changed) {
+        return catalogNotices.follow("weir-catalog-notices", "topic changes (topics they created may be unknown here"
+            + " until then)", new Notices.Listener() {
+                @Override
+                public void notice(String body) {
+                    changed.run();
+                }
+
+                @Override
+                public void catchUp() {
+                    changed.run();
+                }
+            });
     }
 
     @Override
@@ -109,6 +133,11 @@ public final class PostgresMetadataStore extends RoleStore {
     @Override
     protected GroupOffsets groupOffsets() {
         return groups;
+    }
+
+    @Override
+    protected BrokerRegistry brokerRegistry() {
+        return brokerRegistry;
     }
 
     @Override

@@ -49,4 +49,9 @@ final class SqliteDialect implements Dialect {
         statement.setString(index + 1, prefix + Character.MAX_VALUE);
         return index + 2;
     }
+
+    @Override
+    public void catalogChanged(Connection connection) {
+        // One broker opens the file: nobody else to tell.
+    }
 }

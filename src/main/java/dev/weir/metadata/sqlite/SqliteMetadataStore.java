@@ -2,6 +2,7 @@ package dev.weir.metadata.sqlite;
 
 import dev.weir.metadata.BatchCoordinator;
 import dev.weir.metadata.BatchIndex;
+import dev.weir.metadata.BrokerRegistry;
 import dev.weir.metadata.GroupOffsets;
 import dev.weir.metadata.MergeCatalog;
 import dev.weir.metadata.MetadataException;
@@ -9,6 +10,7 @@ import dev.weir.metadata.ObjectCatalog;
 import dev.weir.metadata.RoleStore;
 import dev.weir.metadata.TopicCatalog;
 import dev.weir.metadata.jdbc.JdbcBatchIndex;
+import dev.weir.metadata.jdbc.JdbcBrokerRegistry;
 import dev.weir.metadata.jdbc.JdbcGroupOffsets;
 import dev.weir.metadata.jdbc.JdbcMergeCatalog;
 import dev.weir.metadata.jdbc.JdbcObjectCatalog;
@@ -42,6 +44,7 @@ public final class SqliteMetadataStore extends RoleStore {
     private final MergeCatalog merges;
     private final ObjectCatalog objects;
     private final GroupOffsets groupOffsets;
+    private final BrokerRegistry brokerRegistry;
 
     /** Opens the store; if that fails after the database's connections opened, they are closed again. */
     public SqliteMetadataStore(Path file, Clock clock) {
@@ -68,6 +71,7 @@ public final class SqliteMetadataStore extends RoleStore {
         merges = new JdbcMergeCatalog(database, dialect);
         objects = new JdbcObjectCatalog(database, dialect);
         groupOffsets = new JdbcGroupOffsets(database);
+        brokerRegistry = new JdbcBrokerRegistry(database, dialect);
     }
 
     /**
@@ -131,6 +135,11 @@ public final class SqliteMetadataStore extends RoleStore {
     @Override
     protected GroupOffsets groupOffsets() {
         return groupOffsets;
+    }
+
+    @Override
+    protected BrokerRegistry brokerRegistry() {
+        return brokerRegistry;
     }
 
     @Override

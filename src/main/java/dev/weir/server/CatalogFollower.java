@@ -1,0 +1,62 @@
+package dev.weir.server;
+
+import dev.weir.log.Log;
+import dev.weir.metadata.TopicCatalog;
+import dev.weir.topics.TopicService;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps this broker's topics and partition offsets in step with the changes other brokers on the same
+ * database make (topics created or deleted, partitions added, configs replaced, log starts moved): each
+ * change heard of re-reads the catalog and the offsets, on a thread of its own. Changes heard of while a
+ * refresh runs lead to one more refresh, not one each. With SQLite nothing is ever heard of.
+ */
+final class CatalogFollower implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(CatalogFollower.class);
+
+    private final TopicService topics;
+    private final Log log;
+    private final ExecutorService thread = Executors.newSingleThreadExecutor(runnable -> {
+        Thread refresher = new Thread(runnable, "weir-catalog");
+        refresher.setDaemon(true);
+        return refresher;
+    });
+    /** A refresh is queued and has not begun: further changes heard of until then are covered by it. */
+    private final AtomicBoolean queued = new AtomicBoolean();
+    private final AutoCloseable following;
+
+    CatalogFollower(TopicCatalog catalog, TopicService topics, Log log) {
+        this.topics = topics;
+        this.log = log;
+        this.following = catalog.followCatalog(this::changed);
+    }
+
+    private void changed() {
+        if (queued.compareAndSet(false, true)) {
+            thread.execute(this::refresh);
+        }
+    }
+
+    private void refresh() {
+        queued.set(false);
+        try {
+            topics.refresh();
+            log.refreshFromStore();
+        } catch (RuntimeException e) {
+            LOG.warn("Reading other brokers' topic changes failed; tried again at the next change heard of: {}",
+                e.toString());
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        following.close();
+        thread.shutdownNow();
+        thread.awaitTermination(10, TimeUnit.SECONDS);
+    }
+}
