@@ -183,9 +183,17 @@ def wal_commits(path):
     connection) are left out."""
     open_transactions = {}
     commits = []
+    # A statement whose text spans lines goes on in lines that begin with a tab, right after its own.
+    last = None
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             for line in f:
+                if line.startswith("\t") and last is not None:
+                    entries, index = last
+                    at, duration, kind, text = entries[index]
+                    entries[index] = (at, duration, kind, (text + " " + line.strip()).strip())
+                    continue
+                last = None
                 m = STATEMENT_RE.match(line.rstrip("\n"))
                 if not m:
                     continue
@@ -198,6 +206,7 @@ def wal_commits(path):
                 if entries is None:
                     continue
                 entries.append((at, duration, kind, text))
+                last = (entries, len(entries) - 1)
                 if kind in ("execute", "statement") and verb in ("COMMIT", "ROLLBACK"):
                     del open_transactions[m.group(2)]
                     texts = " ".join(e[3] for e in entries)
@@ -298,13 +307,14 @@ def split_lines(result, fmt, seal_ms):
          f"per WAL object's transaction in PostgreSQL's statement log, from the start of its first statement to the "
          f"end of its COMMIT ({f('span_each')} ms, to the millisecond), times commits per record ({f('commits')}); "
          f"PostgreSQL's own time in it {f('server_each')} ms, of which COMMIT with its WAL flush {f('flush_each')} ms, "
-         f"over {f('statements')} statements besides BEGIN and COMMIT, each a round trip"),
+         f"over {f('statements')} statements besides BEGIN and COMMIT (sent in three round trips: the locks and reads,"
+         " the writes, COMMIT)"),
         ("rest of send to acknowledged", f("rest_ack"),
          f"the measured time to the acknowledgement ({f('ack')} ms, BenchLatency) less the rows above: hand-offs "
          "inside the broker, waiting for a core, the network, the producer"),
         ("GET of the record", f("get"),
-         f"S3Proxy's own time per GetObject ({f('get_each')} ms) times GETs per record ({f('gets')}): every fetch "
-         "reads the object from S3, there is no read cache"),
+         f"S3Proxy's own time per GetObject ({f('get_each')} ms) times GETs per record ({f('gets')}): a tail fetch "
+         "reads the object from the broker's cache, which the object went into as it was put"),
         ("the S3 client's own time around the GET", f("get_client"),
          f"BenchS3Probe's ranged GETs: {f('probe_get')} ms each as the client saw them, of which S3Proxy's "
          f"{f('probe_get_server')} ms; the difference times GETs per record"),
