@@ -39,6 +39,8 @@ public final class Membership implements AutoCloseable {
     private volatile List<BrokerRegistration> live;
     private volatile ScheduledFuture<?> heartbeats;
     private volatile boolean failing;
+    /** Set by {@link #close}: a heartbeat that finds the registration gone then is not a takeover. */
+    private volatile boolean closed;
     private final List<Runnable> changeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public Membership(BrokerRegistry registry, Self self, Clock clock, long sessionTimeoutMs, long heartbeatIntervalMs) {
@@ -104,8 +106,11 @@ public final class Membership implements AutoCloseable {
     }
 
     private void heartbeat(Runnable fenced) {
+        if (closed) {
+            return;
+        }
         try {
-            if (!registry.heartbeat(self.nodeId(), instanceId, clock.millis())) {
+            if (!registry.heartbeat(self.nodeId(), instanceId, clock.millis()) && !closed) {
                 LOG.error("Another broker took over node.id {}: this one was taken for dead (its heartbeats stopped for"
                     + " {} ms)", self.nodeId(), sessionTimeoutMs);
                 heartbeats.cancel(false);
@@ -176,6 +181,7 @@ public final class Membership implements AutoCloseable {
     /** Stops heartbeating and leaves, so the others see this broker gone at once. */
     @Override
     public void close() {
+        closed = true;
         ScheduledFuture<?> running = heartbeats;
         if (running != null) {
             running.cancel(false);

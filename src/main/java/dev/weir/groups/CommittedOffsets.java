@@ -28,12 +28,15 @@ final class CommittedOffsets {
      * of these groups and committed since (a group moves when the live brokers change).
      */
     void reload() {
-        byGroup.clear();
+        // Read whole before anything is replaced: a failed read leaves the offsets as they were.
+        Map<String, Map<TopicPartition, CommittedOffset>> stored = new HashMap<>();
         metadata.committedOffsets().forEach((group, offsets) -> {
             Map<TopicPartition, CommittedOffset> partitions = new TreeMap<>(CommittedOffsets::compare);
             offsets.forEach(offset -> partitions.put(new TopicPartition(offset.topic(), offset.partition()), offset));
-            byGroup.put(group, partitions);
+            stored.put(group, partitions);
         });
+        byGroup.clear();
+        byGroup.putAll(stored);
     }
 
     private static int compare(TopicPartition a, TopicPartition b) {

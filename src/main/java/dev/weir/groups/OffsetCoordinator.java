@@ -265,7 +265,12 @@ public final class OffsetCoordinator {
      */
     public CompletableFuture<Void> coordinatorsMoved() {
         return groups.onCoordinator(() -> {
-            offsets.reload();
+            try {
+                offsets.reload();
+            } catch (RuntimeException e) {
+                LOG.warn("Reading the committed offsets again after the live brokers changed failed; the ones in"
+                    + " memory stay: {}", e.toString());
+            }
             return CompletableFuture.completedFuture(null);
         });
     }

@@ -125,11 +125,13 @@ final class IndexPages {
     }
 
     private Page load(PartitionKey partition, long offset) {
+        // The page's age counts from before the query: the rows may have changed as it ran.
+        long loadedNanos = nanoTime.getAsLong();
         List<BatchLocation> rows = index.batchesFrom(partition, offset, PAGE_ROWS);
         if (rows.isEmpty()) {
             return null;
         }
-        Page page = new Page(rows.toArray(BatchLocation[]::new), nanoTime.getAsLong());
+        Page page = new Page(rows.toArray(BatchLocation[]::new), loadedNanos);
         keep(partition, page);
         return page;
     }

@@ -263,6 +263,16 @@ public final class Log implements AutoCloseable {
         }
     }
 
+    /**
+     * Partitions {@code 0..partitions-1} of the topic, created by another broker, for those this log does not
+     * know yet; their offsets come with {@link #refreshFromStore}.
+     */
+    public void ensurePartitions(Uuid topicId, int partitions) {
+        for (int partition = 0; partition < partitions; partition++) {
+            this.partitions.putIfAbsent(new PartitionKey(topicId, partition), new PartitionState(0, 0));
+        }
+    }
+
     public void topicDeleted(Uuid topicId) {
         partitions.keySet().removeIf(key -> key.topicId().equals(topicId));
         indexPages.forgetTopic(topicId);

@@ -6,6 +6,7 @@ import dev.weir.config.Listener;
 import dev.weir.handler.ApiVersionsHandler;
 import dev.weir.handler.BrokerContext;
 import dev.weir.handler.ConsumerGroupDescribeHandler;
+import dev.weir.handler.CoordinatorOnly;
 import dev.weir.handler.ConsumerGroupHeartbeatHandler;
 import dev.weir.handler.ErrorTranslator;
 import dev.weir.handler.GroupHandlers;
@@ -36,6 +37,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -114,21 +116,6 @@ public final class Broker implements AutoCloseable {
         catchUpIo = Executors.newFixedThreadPool(config.getInt(BrokerConfig.NUM_CATCHUP_IO_THREADS),
             daemonThreads("weir-catchup-io"));
         opened.push(catchUpIo::shutdownNow);
-        log = new Log(store, metadata, clock, config.nodeId(), Stores.logSettings(config, store), timer);
-        opened.push(log);
-        TopicService topics = new TopicService(metadata, log, config, clock);
-        cleaner = new FatalCheckingScheduledExecutor(1, daemonThreads("weir-log-cleaner"));
-        opened.push(cleaner::shutdownNow);
-        Merger merger = new Merger(log, clock, config.getInt(BrokerConfig.LOG_MERGE_ROW_BYTES),
-            config.getDouble(BrokerConfig.LOG_CLEANER_IO_MAX_BYTES_PER_SECOND),
-            config.getInt(BrokerConfig.LOG_CLEANER_IO_BUFFER_SIZE), config.getInt(BrokerConfig.S3_MERGE_WINDOW_BYTES));
-        Compactor compactor = new Compactor(log, merger, clock, config.getLong(BrokerConfig.LOG_CLEANER_DEDUPE_BUFFER_SIZE));
-        TopicServiceLookup topicLookup = new TopicServiceLookup(topics);
-        logCleaner = new LogCleaner(topicLookup, log, merger, compactor, clock,
-            config.getLong(BrokerConfig.LOG_SEGMENT_DELETE_DELAY_MS), config.getLong(BrokerConfig.LOG_MERGE_MIN_AGE_MS));
-        logCleaner.schedule(cleaner, config.getLong(BrokerConfig.LOG_RETENTION_CHECK_INTERVAL_MS),
-            config.getLong(BrokerConfig.LOG_MERGE_INTERVAL_MS));
-
         Listener listener = config.listener();
         network = new NetworkServer(new NetworkServer.Settings(listener.host(), listener.port(),
             config.getInt(BrokerConfig.NUM_NETWORK_THREADS), config.getInt(BrokerConfig.SOCKET_REQUEST_MAX_BYTES),
@@ -145,8 +132,25 @@ public final class Broker implements AutoCloseable {
             config.string(BrokerConfig.BROKER_RACK)), clock, config.getInt(BrokerConfig.BROKER_SESSION_TIMEOUT_MS),
             config.getInt(BrokerConfig.BROKER_HEARTBEAT_INTERVAL_MS));
         // With SQLite the data directory's lock makes the node id this process's alone.
+        // Before the log opens: it deletes objects of this node id that were never committed, which would be
+        // another running broker's if it held the id. The listener is bound (not accepting yet) for its port.
         membership.join(config.string(BrokerConfig.METADATA_STORE_URL) == null, heartbeatThread, Broker::stopFenced);
         opened.push(membership);
+        log = new Log(store, metadata, clock, config.nodeId(), Stores.logSettings(config, store), timer);
+        opened.push(log);
+        TopicService topics = new TopicService(metadata, log, config, clock);
+        cleaner = new FatalCheckingScheduledExecutor(1, daemonThreads("weir-log-cleaner"));
+        opened.push(cleaner::shutdownNow);
+        Merger merger = new Merger(log, clock, config.getInt(BrokerConfig.LOG_MERGE_ROW_BYTES),
+            config.getDouble(BrokerConfig.LOG_CLEANER_IO_MAX_BYTES_PER_SECOND),
+            config.getInt(BrokerConfig.LOG_CLEANER_IO_BUFFER_SIZE), config.getInt(BrokerConfig.S3_MERGE_WINDOW_BYTES));
+        Compactor compactor = new Compactor(log, merger, clock, config.getLong(BrokerConfig.LOG_CLEANER_DEDUPE_BUFFER_SIZE));
+        TopicServiceLookup topicLookup = new TopicServiceLookup(topics);
+        logCleaner = new LogCleaner(topicLookup, log, merger, compactor, clock,
+            config.getLong(BrokerConfig.LOG_SEGMENT_DELETE_DELAY_MS), config.getLong(BrokerConfig.LOG_MERGE_MIN_AGE_MS));
+        logCleaner.schedule(cleaner, config.getLong(BrokerConfig.LOG_RETENTION_CHECK_INTERVAL_MS),
+            config.getLong(BrokerConfig.LOG_MERGE_INTERVAL_MS));
+
         BrokerContext context = new BrokerContext(config, topics, log, metadata, io, catchUpIo, clock, config.nodeId(),
             metadata.clusterId(), advertised, new DirectBufferPool(config.getLong(BrokerConfig.FETCH_BUFFER_POOL_BYTES)),
             membership);
@@ -156,13 +160,15 @@ public final class Broker implements AutoCloseable {
         OffsetCoordinator offsets = new OffsetCoordinator(classic, metadata, topicLookup);
         topics.onDeleted((topic, here) -> offsets.topicDeleted(topic.name(), here));
         membership.onChange(offsets::coordinatorsMoved);
-        catalogFollower = new CatalogFollower(metadata, topics, log);
+        catalogFollower = new CatalogFollower(metadata, topics, log, config.string(BrokerConfig.METADATA_STORE_URL) != null);
         opened.push(catalogFollower);
         GroupHandlers groups = new GroupHandlers(classic, offsets, new GroupAdministration(classic, offsets));
         HandlerRegistry registry = Handlers.registry(context, groups);
         ConsumerGroupCoordinator consumerProtocol = new ConsumerGroupCoordinator(classic, topicLookup);
-        registry.register(ApiKeys.CONSUMER_GROUP_HEARTBEAT, new ConsumerGroupHeartbeatHandler(consumerProtocol));
-        registry.register(ApiKeys.CONSUMER_GROUP_DESCRIBE, new ConsumerGroupDescribeHandler(consumerProtocol));
+        registry.register(ApiKeys.CONSUMER_GROUP_HEARTBEAT, new CoordinatorOnly<>(context,
+            new ConsumerGroupHeartbeatHandler(consumerProtocol), request -> List.of(request.data().groupId())));
+        registry.register(ApiKeys.CONSUMER_GROUP_DESCRIBE, new CoordinatorOnly<>(context,
+            new ConsumerGroupDescribeHandler(consumerProtocol), request -> request.data().groupIds()));
         registry.register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(registry));
         network.serve(new RequestDispatcher(registry, listener.name(), clock, ErrorTranslator::toApiException));
     }

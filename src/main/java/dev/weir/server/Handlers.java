@@ -4,6 +4,7 @@ import dev.weir.handler.AlterConfigsHandler;
 import dev.weir.handler.BrokerContext;
 import dev.weir.handler.CreatePartitionsHandler;
 import dev.weir.handler.CreateTopicsHandler;
+import dev.weir.handler.CoordinatorOnly;
 import dev.weir.handler.DeleteGroupsHandler;
 import dev.weir.handler.DeleteRecordsHandler;
 import dev.weir.handler.DescribeGroupsHandler;
@@ -28,6 +29,7 @@ import dev.weir.handler.MetadataHandler;
 import dev.weir.handler.OffsetForLeaderEpochHandler;
 import dev.weir.handler.ProduceHandler;
 import dev.weir.protocol.HandlerRegistry;
+import java.util.List;
 import org.apache.kafka.common.protocol.ApiKeys;
 
 /** The table of implemented Kafka APIs (ApiVersions is added by the broker, as it reads this table). */
@@ -38,16 +40,26 @@ final class Handlers {
     static HandlerRegistry registry(BrokerContext broker, GroupHandlers groups) {
         return new HandlerRegistry()
             .register(ApiKeys.FIND_COORDINATOR, new FindCoordinatorHandler(broker))
-            .register(ApiKeys.JOIN_GROUP, new JoinGroupHandler(groups))
-            .register(ApiKeys.SYNC_GROUP, new SyncGroupHandler(groups))
-            .register(ApiKeys.HEARTBEAT, new HeartbeatHandler(groups))
-            .register(ApiKeys.LEAVE_GROUP, new LeaveGroupHandler(groups))
-            .register(ApiKeys.OFFSET_COMMIT, new OffsetCommitHandler(groups))
-            .register(ApiKeys.OFFSET_FETCH, new OffsetFetchHandler(groups))
-            .register(ApiKeys.OFFSET_DELETE, new OffsetDeleteHandler(groups))
+            .register(ApiKeys.JOIN_GROUP, new CoordinatorOnly<>(broker, new JoinGroupHandler(groups),
+                request -> List.of(request.data().groupId())))
+            .register(ApiKeys.SYNC_GROUP, new CoordinatorOnly<>(broker, new SyncGroupHandler(groups),
+                request -> List.of(request.data().groupId())))
+            .register(ApiKeys.HEARTBEAT, new CoordinatorOnly<>(broker, new HeartbeatHandler(groups),
+                request -> List.of(request.data().groupId())))
+            .register(ApiKeys.LEAVE_GROUP, new CoordinatorOnly<>(broker, new LeaveGroupHandler(groups),
+                request -> List.of(request.data().groupId())))
+            .register(ApiKeys.OFFSET_COMMIT, new CoordinatorOnly<>(broker, new OffsetCommitHandler(groups),
+                request -> List.of(request.data().groupId())))
+            .register(ApiKeys.OFFSET_FETCH, new CoordinatorOnly<>(broker, new OffsetFetchHandler(groups),
+                request -> request.data().groups().isEmpty() ? List.of(request.data().groupId())
+                    : request.data().groups().stream().map(group -> group.groupId()).toList()))
+            .register(ApiKeys.OFFSET_DELETE, new CoordinatorOnly<>(broker, new OffsetDeleteHandler(groups),
+                request -> List.of(request.data().groupId())))
             .register(ApiKeys.LIST_GROUPS, new ListGroupsHandler(groups))
-            .register(ApiKeys.DESCRIBE_GROUPS, new DescribeGroupsHandler(groups))
-            .register(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups))
+            .register(ApiKeys.DESCRIBE_GROUPS, new CoordinatorOnly<>(broker, new DescribeGroupsHandler(groups),
+                request -> request.data().groups()))
+            .register(ApiKeys.DELETE_GROUPS, new CoordinatorOnly<>(broker, new DeleteGroupsHandler(groups),
+                request -> request.data().groupsNames()))
             .register(ApiKeys.METADATA, new MetadataHandler(broker))
             .register(ApiKeys.PRODUCE, new ProduceHandler(broker))
             .register(ApiKeys.FETCH, new FetchHandler(broker))

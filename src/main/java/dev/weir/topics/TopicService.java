@@ -274,14 +274,10 @@ public final class TopicService {
             }
         }
         for (TopicRecord record : stored.values()) {
+            // The log may lack partitions of a topic it knows too: ones created while this broker started.
+            log.ensurePartitions(record.id(), record.partitions());
             Topic known = byId.get(record.id());
-            if (known == null) {
-                log.partitionsCreated(record.id(), 0, record.partitions());
-                publish(record);
-            } else if (record.partitions() > known.partitions()) {
-                log.partitionsCreated(record.id(), known.partitions(), record.partitions());
-                publish(record);
-            } else if (!record.configs().equals(known.configs())) {
+            if (known == null || record.partitions() > known.partitions() || !record.configs().equals(known.configs())) {
                 publish(record);
             }
         }

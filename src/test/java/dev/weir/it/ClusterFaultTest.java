@@ -333,9 +333,11 @@ class ClusterFaultTest {
                     consumer.assign(List.of(partition));
                     consumer.seek(partition, 0);
                     int liveRead = 0;
-                    while (liveRead < records) {
+                    long deadline = System.nanoTime() + RECOVERY.toNanos();
+                    while (liveRead < records && System.nanoTime() < deadline) {
                         liveRead += consumer.poll(Duration.ofMillis(200)).count();
                     }
+                    assertThat(liveRead).as("records read at the tail while the store stalled").isEqualTo(records);
                 }
                 assertThat(faultyS3.stalledAbandoned()).as("stalled GETs given up while the tail was read")
                     .isEqualTo(abandonedBefore);

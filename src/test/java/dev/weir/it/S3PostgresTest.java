@@ -339,8 +339,8 @@ class S3PostgresTest {
     void brokersOnOneDatabaseSeeEachOtherAndRefuseATakenNodeId(@TempDir Path otherDataDir, @TempDir Path thirdDataDir)
         throws Exception {
         Map<String, String> settings = newCluster();
-        settings.put("broker.heartbeat.interval.ms", "100");
-        settings.put("broker.session.timeout.ms", "1500");
+        settings.put("broker.heartbeat.interval.ms", "200");
+        settings.put("broker.session.timeout.ms", "5000");
         settings.put("broker.rack", "zone-a");
         Map<String, String> otherSettings = new HashMap<>(settings);
         otherSettings.put("node.id", "1");
