@@ -178,6 +178,14 @@ public final class Membership implements AutoCloseable {
         return self.nodeId();
     }
 
+    /**
+     * The id clients are given as the controller's: Weir has none (the database orders everything), so the
+     * live broker with the lowest node id, the same answer from every broker.
+     */
+    public int controllerId() {
+        return live.get(0).nodeId();
+    }
+
     /** Stops heartbeating and leaves, so the others see this broker gone at once. */
     @Override
     public void close() {

@@ -94,9 +94,10 @@ public final class BrokerConfig {
     public static final String METADATA_STORE_PASSWORD = "metadata.store.password";
 
     public static final ConfigDef DEFINITION = new ConfigDef()
-        .define(NODE_ID, Type.INT, 0, Range.between(0, Integer.MAX_VALUE), Importance.HIGH,
-            "This broker's id among the brokers on one metadata database (each needs its own): Metadata names it as"
-                + " the leader of the partitions it wins by rendezvous hashing over the live brokers.")
+        .define(NODE_ID, Type.INT, 0, Range.between(0, 4095), Importance.HIGH,
+            "This broker's id among the brokers on one metadata database (each needs its own, at most 4095: the ids"
+                + " of the objects a broker writes carry it in 12 bits): Metadata names it as the leader of the"
+                + " partitions it wins by rendezvous hashing over the live brokers.")
         .define(BROKER_RACK, Type.STRING, null, Importance.MEDIUM,
             "The rack or zone of this broker, shown to clients in Metadata and DescribeCluster.")
         .define(BROKER_SESSION_TIMEOUT_MS, Type.INT, 9_000, Range.between(100, 600_000), Importance.MEDIUM,

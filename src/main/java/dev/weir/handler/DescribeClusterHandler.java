@@ -62,7 +62,7 @@ public final class DescribeClusterHandler implements Handler<DescribeClusterRequ
         }
         data.setErrorCode(Errors.NONE.code())
             .setClusterId(broker.clusterId())
-            .setControllerId(broker.nodeId())
+            .setControllerId(broker.cluster().controllerId())
             .setClusterAuthorizedOperations(request.data().includeClusterAuthorizedOperations()
                 ? ALL_CLUSTER_OPERATIONS : Integer.MIN_VALUE);
         return CompletableFuture.completedFuture(new DescribeClusterResponse(data));

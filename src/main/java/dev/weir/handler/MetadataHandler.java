@@ -60,7 +60,7 @@ public final class MetadataHandler implements Handler<MetadataRequest> {
     private AbstractResponse respond(MetadataRequest request, List<MetadataRequestTopic> requested, boolean autoCreate) {
         MetadataResponseData data = new MetadataResponseData()
             .setClusterId(broker.clusterId())
-            .setControllerId(broker.nodeId());
+            .setControllerId(broker.cluster().controllerId());
         List<BrokerRegistration> live = broker.cluster().live();
         List<Integer> nodeIds = new ArrayList<>(live.size());
         for (BrokerRegistration registered : live) {

@@ -57,6 +57,8 @@ class ConfigLoaderTest {
             .isInstanceOf(InvalidConfigException.class).hasMessageContaining("listeners");
         assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("WEIR_DEFAULT_REPLICATION_FACTOR", "3")))
             .isInstanceOf(InvalidConfigException.class).hasMessageContaining("default.replication.factor");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("WEIR_NODE_ID", "4096")))
+            .isInstanceOf(InvalidConfigException.class).hasMessageContaining("node.id");
         assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("missing.properties"), Map.of()))
             .isInstanceOf(InvalidConfigException.class).hasMessageContaining("missing.properties");
     }

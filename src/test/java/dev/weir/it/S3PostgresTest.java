@@ -365,6 +365,8 @@ class S3PostgresTest {
                 produce(one, "spread", 0, 120);
                 assertReadsBack(other, "spread", 120);
                 try (Admin viaOther = Admin.create(other.clientProperties())) {
+                    assertThat(viaOther.describeCluster().controller().get().id()).as("controller as the other says")
+                        .isEqualTo(viaOne.describeCluster().controller().get().id()).isEqualTo(0);
                     java.util.Set<Integer> coordinators = new java.util.TreeSet<>();
                     for (int group = 0; group < 20; group++) {
                         String id = "group-" + group;
