@@ -214,15 +214,13 @@ public final class Log implements AutoCloseable {
      * now, this is tried again after the next commit.
      */
     private void catchUpWithStore() {
-        Map<PartitionKey, Long> stored = new java.util.HashMap<>();
         try {
-            metadata.partitionOffsets().forEach((partition, offsets) -> stored.put(partition, offsets.nextOffset()));
+            refreshFromStore();
         } catch (RuntimeException e) {
             LOG.warn("Reading the partitions' offsets after a commit of unknown outcome failed; tried again after"
                 + " the next commit: {}", e.toString());
             return;
         }
-        committedElsewhere(stored);
         storeMayBeAhead = false;
     }
 
