@@ -123,10 +123,7 @@ public final class CachingObjectStore implements ObjectStore {
      */
     @Override
     public long readAtMost(String key, long position, ByteBuffer... targets) {
-        long length = 0;
-        for (ByteBuffer target : targets) {
-            length += target.remaining();
-        }
+        long length = ObjectStore.remaining(targets);
         if (length == 0) {
             return 0;
         }

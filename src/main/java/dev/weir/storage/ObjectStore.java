@@ -14,6 +14,15 @@ import java.util.Optional;
  */
 public interface ObjectStore extends AutoCloseable {
     /** Starts writing a new object in pieces; the key must not exist. */
+    /** The bytes {@code targets} have room for: what a read into them asks for. */
+    static long remaining(ByteBuffer... targets) {
+        long length = 0;
+        for (ByteBuffer target : targets) {
+            length += target.remaining();
+        }
+        return length;
+    }
+
     ObjectWriter create(String key);
 
     /**

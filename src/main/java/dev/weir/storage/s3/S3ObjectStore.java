@@ -231,10 +231,7 @@ public final class S3ObjectStore implements ObjectStore {
     /** One ranged GET; a range that starts at or after the object's end (416) reads nothing. */
     @Override
     public long readAtMost(String key, long position, ByteBuffer... targets) {
-        long length = 0;
-        for (ByteBuffer target : targets) {
-            length += target.remaining();
-        }
+        long length = ObjectStore.remaining(targets);
         if (length == 0) {
             return 0;
         }
