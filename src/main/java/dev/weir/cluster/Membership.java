@@ -3,6 +3,8 @@ package dev.weir.cluster;
 import dev.weir.metadata.BrokerRegistration;
 import dev.weir.metadata.BrokerRegistry;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ScheduledExecutorService;
@@ -131,15 +133,18 @@ public final class Membership implements AutoCloseable {
     }
 
     private void refreshLive() {
-        long cutoff = clock.millis() - sessionTimeoutMs;
-        List<BrokerRegistration> alive = registry.brokers().stream()
+        long now = clock.millis();
+        List<BrokerRegistration> alive = new ArrayList<>(registry.brokers().stream()
             .filter(broker -> broker.nodeId() == self.nodeId() ? broker.instanceId().equals(instanceId)
-                : broker.heartbeatMs() >= cutoff)
-            .toList();
+                : broker.heartbeatMs() >= now - sessionTimeoutMs)
+            .toList());
+        if (alive.stream().noneMatch(broker -> broker.nodeId() == self.nodeId())) {
+            // This broker is alive whatever its row says (a heartbeat not written yet).
+            alive.add(registration(now));
+            alive.sort(Comparator.comparingInt(BrokerRegistration::nodeId));
+        }
         List<BrokerRegistration> before = live;
-        live = alive.stream().anyMatch(broker -> broker.nodeId() == self.nodeId()) ? alive
-            : java.util.stream.Stream.concat(alive.stream(), java.util.stream.Stream.of(registration(clock.millis())))
-                .sorted(java.util.Comparator.comparingInt(BrokerRegistration::nodeId)).toList();
+        live = List.copyOf(alive);
         if (!nodeIds(before).equals(nodeIds(live))) {
             LOG.info("Live brokers: {}", nodeIds(live));
             changeListeners.forEach(Runnable::run);
