@@ -257,11 +257,7 @@ public final class Broker implements AutoCloseable {
     public void close() {
         LOG.info("Shutting down");
         network.close();
-        try {
-            catalogFollower.close();
-        } catch (Exception e) {
-            LOG.warn("Stopping to follow other brokers' topic changes failed", e);
-        }
+        catalogFollower.close();
         membership.close();
         heartbeatThread.shutdownNow();
         log.close();

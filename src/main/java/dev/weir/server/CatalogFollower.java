@@ -63,9 +63,17 @@ final class CatalogFollower implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        following.close();
+    public void close() {
+        try {
+            following.close();
+        } catch (Exception e) {
+            LOG.warn("Stopping to listen for other brokers' topic changes failed", e);
+        }
         thread.shutdownNow();
-        thread.awaitTermination(10, TimeUnit.SECONDS);
+        try {
+            thread.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
